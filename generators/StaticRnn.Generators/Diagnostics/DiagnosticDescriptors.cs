@@ -1,0 +1,117 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace StaticRnn.Generators.Diagnostics;
+
+/// <summary>Every diagnostic StaticRnn reports. IDs are stable; AnalyzerReleases.*.md lists them.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "StaticRnn";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    // Weight file.
+    public static readonly DiagnosticDescriptor WeightFileNotFound = Error("SRNN0001",
+        "Weight file not found",
+        "The weight file '{0}' is not among the project's AdditionalFiles (expected a file at '{1}'){2}");
+
+    public static readonly DiagnosticDescriptor WeightFileUnreadable = Error("SRNN0002",
+        "Weight file cannot be read",
+        "The weight file '{0}' could not be read: {1}");
+
+    public static readonly DiagnosticDescriptor WeightFileDamaged = Error("SRNN0003",
+        "Weight file is not valid safetensors",
+        "The weight file '{0}' is not a valid safetensors file: {1}");
+
+    public static readonly DiagnosticDescriptor UnsupportedDType = Error("SRNN0004",
+        "Unsupported tensor data type",
+        "The weight file '{0}' holds a tensor StaticRnn cannot convert: {1}");
+
+    public static readonly DiagnosticDescriptor UnsupportedWeightFormat = Error("SRNN0005",
+        "Unsupported weight file format",
+        "The weight file '{0}' has the extension '{1}'; expected a .safetensors file");
+
+    // Tensors.
+    public static readonly DiagnosticDescriptor TensorMissing = Error("SRNN0010",
+        "Tensor missing",
+        "{0} needs the tensor '{1}' of shape {2}, but the weight file has no tensor of that name{3}");
+
+    public static readonly DiagnosticDescriptor TensorShapeMismatch = Error("SRNN0011",
+        "Tensor shape disagrees with the declared sizes",
+        "{0} expects the tensor '{1}' to have shape {2} ({3}), but it has shape {4}");
+
+    public static readonly DiagnosticDescriptor WeightsPrefixUnknown = Error("SRNN0012",
+        "Weights prefix not found",
+        "{0} has Weights = \"{1}\", but no tensor in the weight file has that prefix; expected one of: {2}");
+
+    public static readonly DiagnosticDescriptor WeightsPrefixAmbiguous = Error("SRNN0013",
+        "Several tensor groups fit the layer",
+        "{0} does not set Weights and {1} groups of tensors in the weight file fit it: {2}; set Weights to one of them");
+
+    public static readonly DiagnosticDescriptor WeightsNotFound = Error("SRNN0014",
+        "No tensor group fits the layer",
+        "{0} does not set Weights and no group of tensors in the weight file fits it (expected {1}); groups found: {2}");
+
+    // The class.
+    public static readonly DiagnosticDescriptor ClassNotPartial = Error("SRNN0020",
+        "Model class must be partial",
+        "The class '{0}' must be declared 'partial' so StaticRnn can add the generated members to it");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error("SRNN0021",
+        "Containing type must be partial",
+        "The class '{0}' is nested in '{1}', which must also be declared 'partial'");
+
+    public static readonly DiagnosticDescriptor GenericClass = Error("SRNN0022",
+        "Model class cannot be generic",
+        "The class '{0}' (or a type it is nested in) is generic; a compiled model must be a non-generic class");
+
+    public static readonly DiagnosticDescriptor LayerOnOtherDeclaration = Error("SRNN0023",
+        "Layer declared on another part of the class",
+        "The layer attribute [{0}] must be on the same declaration as [RnnModel], where the order of the layers is defined");
+
+    // The network's shape.
+    public static readonly DiagnosticDescriptor SequenceLengthInvalid = Error("SRNN0030",
+        "SequenceLength missing or invalid",
+        "RnnModel.SequenceLength must be set to at least 1; found {0}");
+
+    public static readonly DiagnosticDescriptor InputSizeInvalid = Error("SRNN0031",
+        "InputSize missing or invalid",
+        "RnnModel.InputSize must be set to at least 1 when the first layer is not an Embedding; found {0}");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("SRNN0032",
+        "Model has no layers",
+        "The model '{0}' declares no layers; expected at least one [Lstm], [Gru], [SimpleRnn], [Embedding] or [Dense] attribute after [RnnModel]");
+
+    public static readonly DiagnosticDescriptor EmbeddingNotFirst = Error("SRNN0033",
+        "Embedding must be the first layer",
+        "[Embedding] is layer {0}; it maps tokens to vectors and must be layer 1");
+
+    public static readonly DiagnosticDescriptor LayerInputMismatch = Error("SRNN0034",
+        "Layer cannot take its predecessor's output",
+        "{0} needs {1}, but {2} hands on {3}{4}");
+
+    public static readonly DiagnosticDescriptor LayerArgumentInvalid = Error("SRNN0035",
+        "Invalid layer argument",
+        "{0}: {1} must be {2}; found {3}");
+
+    public static readonly DiagnosticDescriptor NotSupported = Error("SRNN0036",
+        "Not supported yet",
+        "{0} is not supported by this version of StaticRnn{1}");
+
+    // Last resort: the generator never throws; anything unexpected becomes this.
+    public static readonly DiagnosticDescriptor InternalError = Error("SRNN9999",
+        "StaticRnn internal error",
+        "StaticRnn could not generate '{0}' because of an internal error: {1}. Please report this with the model declaration.");
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = typeof(DiagnosticDescriptors)
+        .GetFields()
+        .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+        .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+        .ToDictionary(d => d.Id);
+
+    public static IEnumerable<DiagnosticDescriptor> All => s_byId.Values;
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+}

@@ -1,0 +1,123 @@
+using System.Collections.Generic;
+using StaticRnn.Generators.Parsing;
+
+namespace StaticRnn.Generators.Model;
+
+/// <summary>What flows between two layers: a sequence of <see cref="Width"/>-wide steps, or one vector.</summary>
+internal readonly record struct Flow(bool IsSequence, int Width)
+{
+    public override string ToString() => IsSequence ? $"a sequence of {Width}-wide steps" : $"a single {Width}-wide vector";
+}
+
+/// <summary>A packed weight array as the generated code holds it. <see cref="Source"/> says where it came from.</summary>
+internal sealed class Tensor(string name, string source, float[] values)
+{
+    /// <summary>The C# member name in the generated weights class.</summary>
+    public string Name { get; } = name;
+    /// <summary>Human-readable provenance, e.g. "rnn.weight_ih_l0 [32, 1]". May hold any characters.</summary>
+    public string Source { get; } = source;
+    public float[] Values { get; } = values;
+}
+
+/// <summary>A validated network with its weights, ready to emit. Built by <see cref="NetworkBuilder"/>;
+/// never part of a cached pipeline model (it holds arrays), only of the step that emits source.</summary>
+internal sealed class Network(ModelSpec spec, int inputSize, int vocabularySize, IReadOnlyList<NetworkLayer> layers)
+{
+    public ModelSpec Spec { get; } = spec;
+    public int SequenceLength => Spec.SequenceLength!.Value;
+    /// <summary>Values per time step of the input: features, or 1 token.</summary>
+    public int InputSize { get; } = inputSize;
+    /// <summary>Token models only; 0 otherwise.</summary>
+    public int VocabularySize { get; } = vocabularySize;
+    public bool TakesTokens => VocabularySize > 0;
+    public IReadOnlyList<NetworkLayer> Layers { get; } = layers;
+    public Flow Output => Layers[Layers.Count - 1].Output;
+    /// <summary>Floats one sequence produces.</summary>
+    public int OutputSize => Output.IsSequence ? SequenceLength * Output.Width : Output.Width;
+    /// <summary>Only unidirectional models can run one step at a time.</summary>
+    public bool HasStep
+    {
+        get
+        {
+            foreach (var layer in Layers)
+            {
+                if (layer is RecurrentLayer { Bidirectional: true })
+                    return false;
+            }
+            return true;
+        }
+    }
+    /// <summary>Floats one <c>Step</c> produces.</summary>
+    public int StepOutputSize => Output.Width;
+}
+
+internal abstract class NetworkLayer(int number, string title, Flow input, Flow output)
+{
+    /// <summary>1-based position among the attributes, as users count them in messages.</summary>
+    public int Number { get; } = number;
+    /// <summary>The declaration in short, e.g. "Lstm(8, ReturnSequences = true)".</summary>
+    public string Title { get; } = title;
+    public Flow Input { get; } = input;
+    public Flow Output { get; } = output;
+}
+
+internal sealed class EmbeddingLayer(int number, string title, Flow output, int vocabularySize, Tensor table)
+    : NetworkLayer(number, title, new Flow(true, 1), output)
+{
+    public int VocabularySize { get; } = vocabularySize;
+    /// <summary>[vocabulary, embedding] row-major.</summary>
+    public Tensor Table { get; } = table;
+}
+
+internal sealed class DenseLayer(int number, string title, Flow input, Flow output, Activation activation, Tensor weight, Tensor? bias)
+    : NetworkLayer(number, title, input, output)
+{
+    public Activation Activation { get; } = activation;
+    /// <summary>[units, input] row-major (PyTorch <c>nn.Linear.weight</c>).</summary>
+    public Tensor Weight { get; } = weight;
+    public Tensor? Bias { get; } = bias;
+}
+
+internal sealed class DropoutLayer(int number, string title, Flow flow) : NetworkLayer(number, title, flow, flow);
+
+/// <summary>One direction of one stacked layer: the weights of a single recurrent cell.</summary>
+internal sealed class RecurrentCell(
+    string name, int stackIndex, bool backward, int inputWidth, Tensor inputWeights, Tensor recurrentWeights, Tensor bias, Tensor? hiddenBias)
+{
+    /// <summary>Identifier stem, e.g. "Layer2_L1_Backward".</summary>
+    public string Name { get; } = name;
+    /// <summary>Which of the stacked layers (PyTorch's <c>_l{k}</c>).</summary>
+    public int StackIndex { get; } = stackIndex;
+    /// <summary>Runs from the last step to the first (PyTorch's <c>_reverse</c>).</summary>
+    public bool Backward { get; } = backward;
+    public int InputWidth { get; } = inputWidth;
+    /// <summary>[gates * hidden, input] row-major, gate blocks in PyTorch order.</summary>
+    public Tensor InputWeights { get; } = inputWeights;
+    /// <summary>[gates * hidden, hidden] row-major.</summary>
+    public Tensor RecurrentWeights { get; } = recurrentWeights;
+    /// <summary>[gates * hidden]: b_ih + b_hh summed at build time (GRU: the candidate block holds b_in only).</summary>
+    public Tensor Bias { get; } = bias;
+    /// <summary>GRU only: b_hn, which the reset gate scales together with W_hn h.</summary>
+    public Tensor? HiddenBias { get; } = hiddenBias;
+}
+
+internal sealed class RecurrentLayer(
+    int number, string title, Flow input, Flow output, LayerKind cell, int hiddenSize, Activation activation,
+    bool bidirectional, bool returnSequences, MergeMode mergeMode, IReadOnlyList<IReadOnlyList<RecurrentCell>> stack)
+    : NetworkLayer(number, title, input, output)
+{
+    public LayerKind Cell { get; } = cell;
+    public int HiddenSize { get; } = hiddenSize;
+    /// <summary>SimpleRnn's state activation.</summary>
+    public Activation Activation { get; } = activation;
+    public bool Bidirectional { get; } = bidirectional;
+    public bool ReturnSequences { get; } = returnSequences;
+    public MergeMode MergeMode { get; } = mergeMode;
+    /// <summary>Stack[layer][direction]: direction 0 forward, 1 backward.</summary>
+    public IReadOnlyList<IReadOnlyList<RecurrentCell>> Stack { get; } = stack;
+    public int Gates => GateCount(Cell);
+    /// <summary>LSTM cells carry c beside h.</summary>
+    public bool HasCellState => Cell == LayerKind.Lstm;
+
+    public static int GateCount(LayerKind cell) => cell switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
+}
