@@ -7,7 +7,7 @@ using System.Text;
 namespace StaticRnn.Generators.Tests.Weights;
 
 /// <summary>Writes safetensors files in memory for tests (the layout the Python library writes).</summary>
-internal sealed class SafeTensorsBuilder
+public sealed class SafeTensorsBuilder
 {
     private readonly List<(string Name, string DType, long[] Shape, byte[] Data)> _tensors = new();
     private readonly List<(string Key, string Value)> _metadata = new();

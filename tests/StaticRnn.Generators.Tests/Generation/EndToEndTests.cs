@@ -1,0 +1,39 @@
+using System.Linq;
+using StaticRnn.Generators.Tests.Infrastructure;
+using StaticRnn.Generators.Tests.Weights;
+using Xunit;
+
+namespace StaticRnn.Generators.Tests.Generation;
+
+public class EndToEndTests
+{
+    [Fact]
+    public void Generated_code_compiles_without_warnings_for_every_layer_kind()
+    {
+        var weights = new SafeTensorsBuilder()
+            .EmbeddingTable("emb", 11, 5)
+            .Lstm("lstm", 7, 5, layers: 2, bidirectional: true)
+            .Gru("gru", 6, 14, layers: 1)
+            .Rnn("rnn", 4, 6, layers: 2)
+            .Linear("fc", 3, 4)
+            .Linear("out", 2, 3, bias: false)
+            .Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            namespace App;
+            [RnnModel("model.safetensors", SequenceLength = 9)]
+            [Embedding(11, 5, Weights = "emb")]
+            [Lstm(7, Weights = "lstm", Layers = 2, Bidirectional = true, ReturnSequences = true)]
+            [Dropout(0.25f)]
+            [Gru(6, Weights = "gru", ReturnSequences = true)]
+            [SimpleRnn(4, Weights = "rnn", Layers = 2, Activation = Activation.Relu, ReturnSequences = true)]
+            [Dense(3, Weights = "fc", Activation = Activation.Tanh)]
+            [Dense(2, Weights = "out", Activation = Activation.Softmax)]
+            public static partial class Everything { }
+            """, new ProjectFile("model.safetensors", weights));
+
+        Assert.Null(run.GeneratorException);
+        Assert.Empty(run.AllDiagnostics);
+        Assert.Equal(2, run.Sources.Count);
+    }
+}

@@ -1,0 +1,70 @@
+using StaticRnn.Generators.Tests.Infrastructure;
+using StaticRnn.Generators.Tests.Weights;
+using Xunit;
+
+namespace StaticRnn.Generators.Tests.Generation;
+
+/// <summary>The generated code for a few models, kept reviewable: a change to the emitter shows up as a diff of
+/// these files. See tests/README.md for how to accept an intended change.</summary>
+public class SnapshotTests
+{
+    [Fact]
+    public void Sine_lstm_from_the_contract()
+    {
+        var weights = new SafeTensorsBuilder().Lstm("rnn", 8, 1).Linear("fc", 100, 8).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            namespace Demo;
+            [RnnModel("models/sine_lstm.safetensors", SequenceLength = 100, InputSize = 1)]
+            [Lstm(8, Weights = "rnn")]
+            [Dense(100, Weights = "fc")]
+            public static partial class SineLstm { }
+            """, new ProjectFile("models/sine_lstm.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        Snapshot.Match(run.Sources["Demo.SineLstm.g.cs"], "SineLstm");
+    }
+
+    [Fact]
+    public void Stacked_bidirectional_gru_with_per_step_softmax()
+    {
+        var weights = new SafeTensorsBuilder().Gru("encoder.gru", 6, 3, layers: 2, bidirectional: true).Linear("head", 4, 6).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            namespace Demo.Tagging;
+            public static partial class Models
+            {
+                [RnnModel("tagger.safetensors", SequenceLength = 12, InputSize = 3)]
+                [Gru(6, Weights = "encoder.gru", Layers = 2, Bidirectional = true, MergeMode = MergeMode.Sum, ReturnSequences = true)]
+                [Dense(4, Weights = "head", Activation = Activation.Softmax)]
+                public static partial class Tagger { }
+            }
+            """, new ProjectFile("tagger.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        Snapshot.Match(run.Sources["Demo.Tagging.Models.Tagger.g.cs"], "Tagger");
+    }
+
+    [Fact]
+    public void Token_model_with_relu_rnn_dropout_and_sigmoid_head()
+    {
+        var weights = new SafeTensorsBuilder()
+            .EmbeddingTable("embedding", 20, 4)
+            .Rnn("rnn", 5, 4, layers: 2)
+            .Linear("classifier", 1, 5)
+            .Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            [RnnModel("sentiment.safetensors", SequenceLength = 6)]
+            [Embedding(20, 4)]
+            [SimpleRnn(5, Layers = 2, Activation = Activation.Relu)]
+            [Dropout(0.5f)]
+            [Dense(1, Activation = Activation.Sigmoid)]
+            internal static partial class Sentiment { }
+            """, new ProjectFile("sentiment.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        Snapshot.Match(run.Sources["Sentiment.g.cs"], "Sentiment");
+        Snapshot.Match(run.Sources["Sentiment.Weights.g.cs"], "Sentiment.Weights");
+    }
+}
