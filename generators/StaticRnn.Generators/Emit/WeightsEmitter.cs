@@ -6,8 +6,10 @@ using StaticRnn.Generators.Model;
 namespace StaticRnn.Generators.Emit;
 
 /// <summary>Writes the weights file: one property per packed tensor, stored as the IEEE-754 bit patterns of its
-/// floats. Integer literals are exact and compile several times faster than float literals, and a constant
-/// <c>uint[]</c> behind a <c>ReadOnlySpan</c> is emitted as static data in the assembly, with no allocation.</summary>
+/// floats. Integer literals are exact and compile several times faster than float literals. Each array is a
+/// <c>static readonly uint[]</c>, filled once from the assembly's static data when the class is first used: a
+/// <c>ReadOnlySpan&lt;uint&gt; =&gt; new uint[] { ... }</c> property would be static data only in optimized
+/// builds, and allocate a new array on every access in Debug builds.</summary>
 internal static class WeightsEmitter
 {
     public const string ClassName = "StaticRnnWeights";
@@ -32,8 +34,8 @@ internal static class WeightsEmitter
                 writer.Line();
             first = false;
             writer.Comment($"{tensor.Source}: {tensor.Values.Length} values");
-            writer.Line($"internal static global::System.ReadOnlySpan<float> {tensor.Name} => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>({tensor.Name}Bits);");
-            writer.Line($"private static global::System.ReadOnlySpan<uint> {tensor.Name}Bits => new uint[]");
+            writer.Line($"internal static global::System.ReadOnlySpan<float> {tensor.Name} => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_{tensor.Name});");
+            writer.Line($"private static readonly uint[] s_{tensor.Name} = new uint[]");
             writer.Open();
             for (var start = 0; start < tensor.Values.Length; start += ValuesPerLine)
             {

@@ -9,8 +9,8 @@ partial class Sentiment
     private static class StaticRnnWeights
     {
         // embedding.weight [20, 4]: 80 values
-        internal static global::System.ReadOnlySpan<float> Layer1_Table => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer1_TableBits);
-        private static global::System.ReadOnlySpan<uint> Layer1_TableBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer1_Table => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer1_Table);
+        private static readonly uint[] s_Layer1_Table = new uint[]
         {
             0xBE536FB3, 0x3E4A52BB, 0x3EBADF88, 0xBE9A5F85, 0x3D77C4C1, 0xBEA38B41, 0xBE7FCC51, 0x3EE4FB79,
             0xBE1AEE6D, 0xBDF5D8B6, 0x3B097C65, 0x3E9E7149, 0x3E47B14B, 0xBEF07F71, 0xBED5FB55, 0x3ECECFDF,
@@ -25,8 +25,8 @@ partial class Sentiment
         };
 
         // rnn.weight_ih_l0 [5, 4]: 20 values
-        internal static global::System.ReadOnlySpan<float> Layer2_L0_Wx => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer2_L0_WxBits);
-        private static global::System.ReadOnlySpan<uint> Layer2_L0_WxBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer2_L0_Wx => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer2_L0_Wx);
+        private static readonly uint[] s_Layer2_L0_Wx = new uint[]
         {
             0xBE80AE83, 0xBEC74C91, 0xBD071FCF, 0x3E8B0FB2, 0x3E214CA2, 0xBD89A947, 0xBE156B11, 0x3EE341EB,
             0xBECC26CE, 0x3E11DFDE, 0xBEF15684, 0xBE810253, 0xBE38350D, 0x3EFAC2C2, 0x3E3A7E7C, 0x3E1E9AEE,
@@ -34,8 +34,8 @@ partial class Sentiment
         };
 
         // rnn.weight_hh_l0 [5, 5]: 25 values
-        internal static global::System.ReadOnlySpan<float> Layer2_L0_Wh => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer2_L0_WhBits);
-        private static global::System.ReadOnlySpan<uint> Layer2_L0_WhBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer2_L0_Wh => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer2_L0_Wh);
+        private static readonly uint[] s_Layer2_L0_Wh = new uint[]
         {
             0x3EE6495C, 0xBED02F63, 0xBEAD9D93, 0xBDF1B926, 0x3E988C9A, 0xBEA93B9A, 0x3E966ACF, 0xBE4565F6,
             0x3EA563FB, 0x3EC5DF56, 0x3D669D42, 0x3E5DEF85, 0x3E4C1435, 0xBEF90788, 0x3EFBD72F, 0x3E9CD390,
@@ -44,15 +44,15 @@ partial class Sentiment
         };
 
         // rnn.bias_ih_l0 + rnn.bias_hh_l0: 5 values
-        internal static global::System.ReadOnlySpan<float> Layer2_L0_Bias => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer2_L0_BiasBits);
-        private static global::System.ReadOnlySpan<uint> Layer2_L0_BiasBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer2_L0_Bias => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer2_L0_Bias);
+        private static readonly uint[] s_Layer2_L0_Bias = new uint[]
         {
             0x3E4E7F7B, 0xBE1CDE1D, 0xBE38DED3, 0xBD82A262, 0xBE80B3EF,
         };
 
         // rnn.weight_ih_l1 [5, 5]: 25 values
-        internal static global::System.ReadOnlySpan<float> Layer2_L1_Wx => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer2_L1_WxBits);
-        private static global::System.ReadOnlySpan<uint> Layer2_L1_WxBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer2_L1_Wx => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer2_L1_Wx);
+        private static readonly uint[] s_Layer2_L1_Wx = new uint[]
         {
             0xBEB07F20, 0x3EE65102, 0xBED475B0, 0x3EF28318, 0xBC43C2A2, 0x3E0E55C0, 0xBEE8028E, 0xBEC22211,
             0xBE920624, 0xBED3E3B9, 0xBE409C8D, 0x3D479C95, 0xBE4625FC, 0x3EFEEB93, 0x3EC06BAD, 0x3E97A039,
@@ -61,8 +61,8 @@ partial class Sentiment
         };
 
         // rnn.weight_hh_l1 [5, 5]: 25 values
-        internal static global::System.ReadOnlySpan<float> Layer2_L1_Wh => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer2_L1_WhBits);
-        private static global::System.ReadOnlySpan<uint> Layer2_L1_WhBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer2_L1_Wh => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer2_L1_Wh);
+        private static readonly uint[] s_Layer2_L1_Wh = new uint[]
         {
             0xBC01ABE8, 0xBE3763A6, 0xBEDFE48B, 0xBCF97E31, 0xBE0F234D, 0xBDE7AE11, 0xBE04F865, 0xBEFC1BBD,
             0x3DF2A115, 0x3EAC564F, 0x3EB6828E, 0x3E8C22EE, 0xBED282A9, 0xBEF2834D, 0x3EC5C3C6, 0xBE8C4DB5,
@@ -71,22 +71,22 @@ partial class Sentiment
         };
 
         // rnn.bias_ih_l1 + rnn.bias_hh_l1: 5 values
-        internal static global::System.ReadOnlySpan<float> Layer2_L1_Bias => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer2_L1_BiasBits);
-        private static global::System.ReadOnlySpan<uint> Layer2_L1_BiasBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer2_L1_Bias => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer2_L1_Bias);
+        private static readonly uint[] s_Layer2_L1_Bias = new uint[]
         {
             0x3D71C1E4, 0xBF4187EC, 0xBF31EBB8, 0x3DE923BC, 0x3EDEC900,
         };
 
         // classifier.weight [1, 5]: 5 values
-        internal static global::System.ReadOnlySpan<float> Layer4_Weight => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer4_WeightBits);
-        private static global::System.ReadOnlySpan<uint> Layer4_WeightBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer4_Weight => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer4_Weight);
+        private static readonly uint[] s_Layer4_Weight = new uint[]
         {
             0x3E8ACCD2, 0xBDC44667, 0xBEAB0239, 0x3EF85816, 0xBEC8308B,
         };
 
         // classifier.bias [1]: 1 values
-        internal static global::System.ReadOnlySpan<float> Layer4_Bias => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(Layer4_BiasBits);
-        private static global::System.ReadOnlySpan<uint> Layer4_BiasBits => new uint[]
+        internal static global::System.ReadOnlySpan<float> Layer4_Bias => global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(s_Layer4_Bias);
+        private static readonly uint[] s_Layer4_Bias = new uint[]
         {
             0xBE45F592,
         };
