@@ -74,8 +74,23 @@ internal static class WeightFileSource
         }
     }
 
+    /// <summary>Whether two paths name the same file. AdditionalFiles items can reach the compiler with
+    /// <c>..</c> segments (<c>Include="..\models\m.safetensors"</c>), so both sides are made full first.</summary>
     public static bool SamePath(string a, string b) =>
-        string.Equals(Normalize(a), Normalize(b), System.IO.Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        string.Equals(Normalize(FullPathOrSelf(a)), Normalize(FullPathOrSelf(b)),
+            System.IO.Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    private static string FullPathOrSelf(string path)
+    {
+        try
+        {
+            return System.IO.Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or System.Security.SecurityException)
+        {
+            return path;
+        }
+    }
 
     public static string Normalize(string path) => path.Replace('\\', '/');
 

@@ -36,4 +36,20 @@ public class EndToEndTests
         Assert.Empty(run.AllDiagnostics);
         Assert.Equal(2, run.Sources.Count);
     }
+
+    [Fact]
+    public void A_weight_file_included_through_a_relative_path_with_dot_dot_is_found()
+    {
+        // MSBuild hands AdditionalFiles to the compiler as written, e.g. "project/../shared/model.safetensors".
+        var weights = new SafeTensorsBuilder().Gru("gru", 3, 2).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            [RnnModel("../shared/model.safetensors", SequenceLength = 4, InputSize = 2)]
+            [Gru(3)]
+            public static partial class Shared { }
+            """, new ProjectFile("../shared/model.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        Assert.Contains("Shared.g.cs", run.Sources.Keys);
+    }
 }
