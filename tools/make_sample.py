@@ -42,13 +42,14 @@ Usage: /usr/bin/python3 tools/make_sample.py
 import json
 import math
 import os
-import struct
 import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from safetensors_io import write_safetensors
 
 DT = 0.1
 T_IN = 100
@@ -84,25 +85,6 @@ class SineLstm(nn.Module):
     def forward(self, x):                 # x: (N, 100)
         out, _ = self.rnn(x.unsqueeze(-1))
         return self.fc(out[:, -1])        # (N, 100)
-
-
-def write_safetensors(path, tensors):
-    """safetensors by hand: u64 LE header length, JSON header (space-padded to 8), raw LE data."""
-    header = {"__metadata__": {"format": "pt"}}
-    chunks, offset = [], 0
-    for name in sorted(tensors):
-        data = tensors[name].detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * ((-len(h)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for c in chunks:
-            f.write(c)
 
 
 def main():
