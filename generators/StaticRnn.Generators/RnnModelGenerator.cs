@@ -30,7 +30,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         var specs = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 ModelSpecParser.RnnModelAttributeName,
-                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax,
                 static (context, cancellationToken) => ModelSpecParser.Parse(context, cancellationToken))
             .Where(static spec => spec is not null)
             .Select(static (spec, _) => spec!)
@@ -79,9 +79,6 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         var diagnostics = new List<DiagnosticInfo>(spec.Diagnostics);
         try
         {
-            if (diagnostics.Any(d => d.IsError))
-                return GenerationResult.Failed(diagnostics);
-
             var plans = ShapeChecker.Check(spec, diagnostics);
             var file = ReadWeightFile(input, diagnostics);
             if (plans is null || file is null)
@@ -89,7 +86,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             cancellationToken.ThrowIfCancellationRequested();
 
             var layers = new PyTorchWeightBinder(file, diagnostics).Bind(plans);
-            if (layers is null)
+            if (layers is null || diagnostics.Any(d => d.IsError))
                 return GenerationResult.Failed(diagnostics);
 
             var network = new Network(spec,

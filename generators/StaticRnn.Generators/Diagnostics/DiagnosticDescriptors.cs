@@ -65,20 +65,24 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor GenericClass = Error("SRNN0022",
         "Model class cannot be generic",
-        "The class '{0}' (or a type it is nested in) is generic; a compiled model must be a non-generic class");
+        "The class '{0}' cannot be a model because '{1}' is generic; expected a non-generic class in non-generic types");
 
     public static readonly DiagnosticDescriptor LayerOnOtherDeclaration = Error("SRNN0023",
         "Layer declared on another part of the class",
         "The layer attribute [{0}] must be on the same declaration as [RnnModel], where the order of the layers is defined");
 
+    public static readonly DiagnosticDescriptor RecordModel = Error("SRNN0024",
+        "Model type must be a class",
+        "'{0}' is a record; [RnnModel] must be on a partial class");
+
     // The network's shape.
     public static readonly DiagnosticDescriptor SequenceLengthInvalid = Error("SRNN0030",
         "SequenceLength missing or invalid",
-        "RnnModel.SequenceLength must be set to at least 1; found {0}");
+        "RnnModel.SequenceLength must be set to a value from 1 to {1}; found {0}");
 
     public static readonly DiagnosticDescriptor InputSizeInvalid = Error("SRNN0031",
         "InputSize missing or invalid",
-        "RnnModel.InputSize must be set to at least 1 when the first layer is not an Embedding; found {0}");
+        "RnnModel.InputSize must be set to a value from 1 to {1} when the first layer is not an Embedding; found {0}");
 
     public static readonly DiagnosticDescriptor NoLayers = Error("SRNN0032",
         "Model has no layers",

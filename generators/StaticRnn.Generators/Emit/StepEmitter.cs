@@ -97,6 +97,7 @@ internal static class StepEmitter
         writer.Line("/// <summary>Advances the network by one time step: every layer applied to this step, the recurrent layers");
         writer.Line("/// updating <paramref name=\"state\"/>. From a default state, feeding a sequence step by step gives what");
         writer.Line("/// <see cref=\"Predict\"/> gives at each step.</summary>");
+        writer.Line("/// <param name=\"state\">Every layer's hidden (and cell) state; updated in place.</param>");
         writer.Line(tokens
             ? "/// <param name=\"token\">This step's token, in 0 .. VocabularySize - 1.</param>"
             : "/// <param name=\"x\">This step's InputSize features.</param>");

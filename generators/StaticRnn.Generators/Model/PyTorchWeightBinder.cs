@@ -30,14 +30,15 @@ internal sealed class PyTorchWeightBinder
     /// <summary>Binds every layer, or returns null after reporting why not.</summary>
     public IReadOnlyList<NetworkLayer>? Bind(IReadOnlyList<LayerPlan> plans)
     {
-        var prefixes = ResolvePrefixes(plans);
-        if (prefixes is null)
-            return null;
+        var prefixes = ResolvePrefixes(plans, out var ok);
 
+        // Bind every layer whose prefix is known, so the errors of all layers are reported together.
         var layers = new List<NetworkLayer>();
         foreach (var plan in plans)
         {
             var prefix = prefixes[plan.Number - 1];
+            if (prefix is null && plan.Spec.Kind != LayerKind.Dropout)
+                continue;
             NetworkLayer? layer = plan.Spec.Kind switch
             {
                 LayerKind.Dropout => new DropoutLayer(plan.Number, plan.Title, plan.Input),
@@ -46,10 +47,11 @@ internal sealed class PyTorchWeightBinder
                 _ => BindRecurrent(plan, prefix!),
             };
             if (layer is null)
-                return null;
-            layers.Add(layer);
+                ok = false;
+            else
+                layers.Add(layer);
         }
-        return layers;
+        return ok ? layers : null;
     }
 
     // ---- Which tensors a layer needs ----
@@ -101,11 +103,11 @@ internal sealed class PyTorchWeightBinder
 
     // ---- Choosing each layer's prefix ----
 
-    private string?[]? ResolvePrefixes(IReadOnlyList<LayerPlan> plans)
+    private string?[] ResolvePrefixes(IReadOnlyList<LayerPlan> plans, out bool ok)
     {
         var prefixes = new string?[plans.Count];
         var claimed = new HashSet<string>(StringComparer.Ordinal);
-        var ok = true;
+        ok = true;
 
         // Named prefixes first, so that a layer without one chooses among the groups nobody named.
         foreach (var plan in plans)
@@ -150,7 +152,7 @@ internal sealed class PyTorchWeightBinder
                     plan.DisplayName, fitting.Count, CandidateList(fitting)));
             }
         }
-        return ok ? prefixes : null;
+        return prefixes;
     }
 
     /// <summary>Prefixes of the tensor groups that look like this kind of layer, in file order.</summary>

@@ -26,7 +26,7 @@ internal static class ShapeChecker
         if (spec.SequenceLength is not (>= 1 and <= MaxDimension))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceLengthInvalid, spec.LocationOf("SequenceLength"),
-                spec.SequenceLength?.ToString() ?? "no value"));
+                spec.SequenceLength?.ToString() ?? "no value", MaxDimension));
         }
 
         if (spec.Layers.Count == 0)
@@ -39,12 +39,13 @@ internal static class ShapeChecker
         if (!takesTokens && spec.InputSize is not (>= 1 and <= MaxDimension))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputSizeInvalid, spec.LocationOf("InputSize"),
-                spec.InputSize?.ToString() ?? "no value"));
+                spec.InputSize?.ToString() ?? "no value", MaxDimension));
         }
 
         var plans = new List<LayerPlan>();
         var flow = new Flow(true, takesTokens ? 1 : spec.InputSize ?? 0);
         LayerPlan? previous = null;
+        LayerPlan? collapsedBy = null;   // the last recurrent layer that handed on only its final state
         for (var i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
@@ -57,9 +58,11 @@ internal static class ShapeChecker
 
             if (layer.IsRecurrent && !flow.IsSequence && previous is not null)
             {
+                var culprit = collapsedBy ?? previous;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerInputMismatch, layer.Location,
-                    Capitalize(plan.DisplayName), "a sequence", previous.DisplayName, "only its final state",
-                    $"; set ReturnSequences = true on layer {previous.Number}"));
+                    Capitalize(plan.DisplayName), "a sequence", previous.DisplayName,
+                    ReferenceEquals(culprit, previous) ? "only its final state" : $"a single vector, because {culprit.DisplayName} hands on only its final state",
+                    $"; set ReturnSequences = true on layer {culprit.Number}"));
             }
 
             if ((long)spec.SequenceLength.GetValueOrDefault(1) * output.Width > MaxValuesPerSequence)
@@ -69,6 +72,8 @@ internal static class ShapeChecker
                     (long)spec.SequenceLength.GetValueOrDefault(1) * output.Width));
             }
 
+            if (layer.IsRecurrent)
+                collapsedBy = layer.ReturnSequences ? null : plan;
             plans.Add(plan);
             previous = plan;
             flow = output;

@@ -29,7 +29,7 @@ internal static class ModelSpecParser
 
     public static ModelSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax declaration)
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
             return null;
         var modelAttribute = context.Attributes.FirstOrDefault();
         // An attribute the compiler could not bind already has a compiler error; add nothing to it.
@@ -39,7 +39,9 @@ internal static class ModelSpecParser
         var diagnostics = new List<DiagnosticInfo>();
         var classLocation = LocationInfo.From(declaration.Identifier.GetLocation());
 
-        if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+        if (declaration is RecordDeclarationSyntax)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RecordModel, classLocation, type.Name));
+        else if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNotPartial, classLocation, type.Name));
 
         var containingTypes = new List<ContainingTypeSpec>();
@@ -47,11 +49,14 @@ internal static class ModelSpecParser
         {
             if (!IsPartialEverywhere(outer, cancellationToken))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, classLocation, type.Name, outer.Name));
-            containingTypes.Insert(0, new ContainingTypeSpec(Keyword(outer), outer.Name));
+            containingTypes.Insert(0, new ContainingTypeSpec(Keyword(outer), Identifier(outer.Name)));
         }
 
-        if (type.IsGenericType || ContainingTypes(type).Any(t => t.IsGenericType))
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericClass, classLocation, type.Name));
+        // IsGenericType is also true for a type nested in a generic type; name the type that has the parameters.
+        var generic = type.Arity > 0 ? type : ContainingTypes(type).FirstOrDefault(t => t.Arity > 0);
+        if (generic is not null)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericClass, classLocation, type.Name,
+                generic.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
 
         var modelSyntax = modelAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
         var named = NamedArguments(modelAttribute);
@@ -73,9 +78,10 @@ internal static class ModelSpecParser
         }
 
         return new ModelSpec(
-            Namespace: type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            Namespace: type.ContainingNamespace.IsGlobalNamespace ? null
+                : string.Join(".", type.ContainingNamespace.ToDisplayParts().Where(p => p.Kind == SymbolDisplayPartKind.NamespaceName).Select(p => Identifier(p.ToString()))),
             ContainingTypes: containingTypes.ToEquatableArray(),
-            ClassName: type.Name,
+            ClassName: Identifier(type.Name),
             FullName: type.ToDisplayString(),
             WeightsPath: modelAttribute.ConstructorArguments[0].Value as string ?? "",
             SequenceLength: named.TryGetValue("SequenceLength", out var sequenceLength) ? sequenceLength.Value as int? : null,
@@ -138,6 +144,9 @@ internal static class ModelSpecParser
         }
         return result.ToEquatableArray();
     }
+
+    /// <summary>A name as C# source must spell it: reserved keywords get '@'.</summary>
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static bool IsPartialEverywhere(INamedTypeSymbol type, CancellationToken cancellationToken) =>
         type.DeclaringSyntaxReferences.All(r =>

@@ -144,6 +144,7 @@ partial class Sentiment
     /// <summary>Advances the network by one time step: every layer applied to this step, the recurrent layers
     /// updating <paramref name="state"/>. From a default state, feeding a sequence step by step gives what
     /// <see cref="Predict"/> gives at each step.</summary>
+    /// <param name="state">Every layer's hidden (and cell) state; updated in place.</param>
     /// <param name="token">This step's token, in 0 .. VocabularySize - 1.</param>
     /// <param name="y">Receives StepOutputSize floats: the last layer's output for this step.</param>
     public static void Step(ref State state, int token, global::System.Span<float> y)

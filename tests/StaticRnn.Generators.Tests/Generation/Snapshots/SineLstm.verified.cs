@@ -111,6 +111,7 @@ namespace Demo
         /// <summary>Advances the network by one time step: every layer applied to this step, the recurrent layers
         /// updating <paramref name="state"/>. From a default state, feeding a sequence step by step gives what
         /// <see cref="Predict"/> gives at each step.</summary>
+        /// <param name="state">Every layer's hidden (and cell) state; updated in place.</param>
         /// <param name="x">This step's InputSize features.</param>
         /// <param name="y">Receives StepOutputSize floats: the last layer's output for this step.</param>
         public static void Step(ref State state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
