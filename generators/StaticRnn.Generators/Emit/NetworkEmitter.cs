@@ -8,8 +8,8 @@ namespace StaticRnn.Generators.Emit;
 /// <summary>
 /// Writes the network file: the public members of the contract (constants, <c>Predict</c>, <c>PredictBatch</c>,
 /// <c>State</c> and <c>Step</c>) and the forward pass, layer by layer, with the shapes as constants.
-/// The arithmetic inside a cell is one call per operation into <c>StaticRnn.Runtime.Kernels</c>; a faster
-/// emitter replaces <see cref="CellEmitter"/> and the scratch layout, not this file's structure.
+/// Each layer is a few calls into <c>StaticRnn.Runtime.FastKernels</c> with its shapes as constants: the input
+/// projections of all steps as one matrix product, then the recurrence with the gate activations fused in.
 /// </summary>
 internal static class NetworkEmitter
 {
@@ -19,7 +19,7 @@ internal static class NetworkEmitter
     /// <summary>Scratch up to this many floats lives on the stack; more is a per-thread array allocated once.</summary>
     public const int MaxStackScratch = 16 * 1024;
 
-    private const string Kernels = "global::StaticRnn.Runtime.Kernels";
+    private const string FastKernels = "global::StaticRnn.Runtime.FastKernels";
     private const string Guard = "global::StaticRnn.Runtime.Guard";
     private const string Weights = WeightsEmitter.ClassName;
     private const string ReadOnlySpanOfFloat = "global::System.ReadOnlySpan<float>";
@@ -37,11 +37,6 @@ internal static class NetworkEmitter
         WriteConstants(writer, network);
         WritePredict(writer, network);
         WriteForwardPass(writer, network);
-        foreach (var layer in network.Layers.OfType<RecurrentLayer>())
-        {
-            foreach (var cell in layer.Stack.SelectMany(directions => directions))
-                CellEmitter.WriteStepMethod(writer, layer, cell);
-        }
         if (network.HasStep)
             StepEmitter.Write(writer, network);
 
@@ -121,7 +116,7 @@ internal static class NetworkEmitter
         var input = tokens ? "tokens" : "input";
         var inputs = tokens ? "tokens" : "inputs";
         var inputWhat = tokens ? "SequenceLength" : "SequenceLength × InputSize";
-        var scratch = ScratchLayout.ForForwardPass(network);
+        var perSequence = ScratchLayout.ForForwardPass(network).PerSequence;
 
         writer.Line("/// <summary>Runs the network on one sequence.</summary>");
         writer.Line(tokens
@@ -136,12 +131,13 @@ internal static class NetworkEmitter
         writer.Line($"{Guard}.Length(output.Length, OutputSize, \"OutputSize\", nameof(output));");
         if (tokens)
             writer.Line($"{Guard}.Tokens({input}, VocabularySize, nameof({input}));");
-        WriteScratch(writer, "ForwardPassScratch", scratch.Size);
-        writer.Line($"ForwardPass({input}, output, scratch);");
+        WriteScratch(writer, "PredictScratch", perSequence);
+        writer.Line($"ForwardPass({input}, output, 1, scratch);");
         writer.Close();
         writer.Line();
 
-        writer.Line("/// <summary>Runs the network on any whole number of sequences stored back to back.</summary>");
+        writer.Line("/// <summary>Runs the network on any whole number of sequences stored back to back, advancing");
+        writer.Line($"/// {Group} sequences at a time so that each weight loaded serves all of them.</summary>");
         writer.Line($"/// <param name=\"{inputs}\">A multiple of {(tokens ? "SequenceLength tokens" : "SequenceLength × InputSize floats")}.</param>");
         writer.Line("/// <param name=\"outputs\">Receives OutputSize floats per sequence.</param>");
         writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
@@ -152,12 +148,17 @@ internal static class NetworkEmitter
         writer.Line($"var count = {Guard}.Batch({inputs}.Length, {sequenceSize}, nameof({inputs}), outputs.Length, OutputSize, nameof(outputs));");
         if (tokens)
             writer.Line($"{Guard}.Tokens({inputs}, VocabularySize, nameof({inputs}));");
-        WriteScratch(writer, "ForwardPassScratch", scratch.Size);
-        writer.Line("for (var s = 0; s < count; s++)");
-        writer.Line($"    ForwardPass({inputs}.Slice(s * {sequenceSize}, {sequenceSize}), outputs.Slice(s * OutputSize, OutputSize), scratch);");
+        WriteScratch(writer, "PredictBatchScratch", Group * perSequence);
+        writer.Open($"for (var first = 0; first < count; first += {Group})");
+        writer.Line($"var group = global::System.Math.Min({Group}, count - first);");
+        writer.Line($"ForwardPass({inputs}.Slice(first * {sequenceSize}, group * {sequenceSize}), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);");
+        writer.Close();
         writer.Close();
         writer.Line();
     }
+
+    /// <summary>Sequences the batch path advances together (StaticRnn.Runtime.FastKernels.Group).</summary>
+    public const int Group = 4;
 
     /// <summary>Declares <c>scratch</c>: on the stack when small, else a per-thread array made on first use
     /// (see <see cref="WriteThreadStaticScratch"/>).</summary>
@@ -183,8 +184,9 @@ internal static class NetworkEmitter
     {
         var tokens = network.TakesTokens;
         var layout = ScratchLayout.ForForwardPass(network);
-        writer.Line("/// <summary>The network, layer by layer, on one sequence; <paramref name=\"scratch\"/> holds every intermediate value.</summary>");
-        writer.Open($"private static void ForwardPass({(tokens ? "global::System.ReadOnlySpan<int> tokens" : ReadOnlySpanOfFloat + " input")}, {SpanOfFloat} output, {SpanOfFloat} scratch)");
+        writer.Line($"/// <summary>The network, layer by layer, on <paramref name=\"count\"/> (1 to {Group}) sequences stored back to back.");
+        writer.Line($"/// <paramref name=\"scratch\"/> holds every intermediate value: <paramref name=\"count\"/> × {layout.PerSequence} floats.</summary>");
+        writer.Open($"private static void ForwardPass({(tokens ? "global::System.ReadOnlySpan<int> tokens" : ReadOnlySpanOfFloat + " input")}, {SpanOfFloat} output, int count, {SpanOfFloat} scratch)");
         var current = tokens ? "tokens" : "input";
         var last = LastComputingLayer(network);
         if (last < 0)
@@ -202,23 +204,25 @@ internal static class NetworkEmitter
             }
             var destination = i == last ? "output" : $"layer{layer.Number}Output";
             if (i != last)
-                writer.Line($"var {destination} = scratch.Slice({layout.OutputOffset(layer)}, {layout.OutputSize(layer)});");
+                writer.Line($"var {destination} = scratch.Slice(count * {layout.OutputOffset(layer)}, count * {layout.OutputSize(layer)});");
+            var temp = new ScratchLayout.Temp(layout.TempOffset);
             switch (layer)
             {
                 case EmbeddingLayer embedding:
                     WriteEmbedding(writer, network, embedding, current, destination);
                     break;
                 case DenseLayer dense:
-                    WriteDense(writer, network, dense, current, destination);
+                    WriteDense(writer, network, dense, current, destination, temp);
                     break;
                 case RecurrentLayer recurrent:
-                    WriteRecurrent(writer, network, recurrent, current, destination, layout);
+                    WriteRecurrent(writer, network, recurrent, current, destination, temp);
                     break;
             }
             current = destination;
         }
         writer.Close();
-        WriteThreadStaticScratch(writer, "ForwardPassScratch", layout.Size);
+        WriteThreadStaticScratch(writer, "PredictScratch", layout.PerSequence);
+        WriteThreadStaticScratch(writer, "PredictBatchScratch", Group * layout.PerSequence);
     }
 
     public static int LastComputingLayer(Network network)
@@ -234,61 +238,47 @@ internal static class NetworkEmitter
     private static void WriteEmbedding(SourceWriter writer, Network network, EmbeddingLayer layer, string tokens, string destination)
     {
         var width = layer.Output.Width;
-        writer.Line($"for (var t = 0; t < {network.SequenceLength}; t++)");
+        writer.Line($"for (var t = 0; t < count * {network.SequenceLength}; t++)");
         writer.Line($"    {Weights}.{layer.Table.Name}.Slice({tokens}[t] * {width}, {width}).CopyTo({destination}.Slice(t * {width}, {width}));");
     }
 
-    private static void WriteDense(SourceWriter writer, Network network, DenseLayer layer, string source, string destination)
+    private static void WriteDense(SourceWriter writer, Network network, DenseLayer layer, string source, string destination, ScratchLayout.Temp temp)
     {
-        var bias = layer.Bias is null ? "default" : $"{Weights}.{layer.Bias.Name}";
-        var activation = $"global::StaticRnn.Activation.{layer.Activation}";
-        if (!layer.Input.IsSequence)
-        {
-            writer.Line($"{Kernels}.Dense({Weights}.{layer.Weight.Name}, {bias}, {source}, {destination}, {activation});");
-            return;
-        }
-        int inWidth = layer.Input.Width, outWidth = layer.Output.Width;
-        writer.Line($"for (var t = 0; t < {network.SequenceLength}; t++)");
-        writer.Line($"    {Kernels}.Dense({Weights}.{layer.Weight.Name}, {bias}, {source}.Slice(t * {inWidth}, {inWidth}), {destination}.Slice(t * {outWidth}, {outWidth}), {activation});");
+        int inWidth = layer.Input.Width, units = layer.Output.Width, padded = WeightPacking.Padded(units);
+        var rows = layer.Input.IsSequence ? $"count * {network.SequenceLength}" : "count";
+        var rowsPerSequence = layer.Input.IsSequence ? network.SequenceLength : 1;
+        writer.Open();
+        writer.Line($"var padded = scratch.Slice(count * {temp.Take(rowsPerSequence * padded)}, count * {rowsPerSequence * padded});");
+        writer.Line($"{FastKernels}.Project({Weights}.{WeightsEmitter.WeightName(layer)}, {Weights}.{WeightsEmitter.BiasName(layer)}, {source}, rows: {rows}, inputs: {inWidth}, xStride: {inWidth}, padded, columns: {padded});");
+        if (layer.Activation != Activation.None)
+            writer.Line($"{FastKernels}.Activate(padded, rows: {rows}, count: {units}, stride: {padded}, global::StaticRnn.Activation.{layer.Activation});");
+        writer.Line($"{FastKernels}.CopyRows(padded, {padded}, {destination}, {units}, rows: {rows}, width: {units});");
+        writer.Close();
     }
 
-    private static void WriteRecurrent(SourceWriter writer, Network network, RecurrentLayer layer, string source, string destination, ScratchLayout layout)
+    private static void WriteRecurrent(SourceWriter writer, Network network, RecurrentLayer layer, string source, string destination, ScratchLayout.Temp temp)
     {
         var steps = network.SequenceLength;
         var hidden = layer.HiddenSize;
+        var padded = WeightPacking.Padded(hidden);
         var directions = layer.Bidirectional ? 2 : 1;
         var concatWidth = hidden * directions;
-        var temp = layout.TempOffset;   // the layout reserved ScratchLayout.RecurrentTempSize(layer) floats here
         var names = directions == 1 ? new[] { "" } : new[] { "Forward", "Backward" };
+        var stateSize = ScratchLayout.StateSize(layer);
 
         writer.Open();
-        // Per-layer temporaries: state, gate work, and the sequences that pass between stacked layers.
+        writer.Line($"var gates = scratch.Slice(count * {temp.Take(steps * layer.Gates * padded)}, count * {steps * layer.Gates * padded});");
         foreach (var name in names)
-        {
-            writer.Line($"var h{name} = scratch.Slice({temp}, {hidden});");
-            temp += hidden;
-            if (layer.HasCellState)
-            {
-                writer.Line($"var c{name} = scratch.Slice({temp}, {hidden});");
-                temp += hidden;
-            }
-        }
-        var work = CellEmitter.WorkSize(layer);
-        writer.Line($"var work = scratch.Slice({temp}, {work});");
-        temp += work;
-        var between = new string[layer.Stack.Count > 1 ? System.Math.Min(2, layer.Stack.Count - 1) : 0];
+            writer.Line($"var state{name} = scratch.Slice(count * {temp.Take(stateSize)}, count * {stateSize});");
+        var between = new string[System.Math.Min(2, layer.Stack.Count - 1)];
         for (var i = 0; i < between.Length; i++)
         {
             between[i] = i == 0 ? "betweenA" : "betweenB";
-            writer.Line($"var {between[i]} = scratch.Slice({temp}, {steps * concatWidth});");
-            temp += steps * concatWidth;
+            writer.Line($"var {between[i]} = scratch.Slice(count * {temp.Take(steps * concatWidth)}, count * {steps * concatWidth});");
         }
         var mergePerStep = layer.ReturnSequences && layer.Bidirectional && layer.MergeMode != MergeMode.Concat;
         if (mergePerStep)
-        {
-            writer.Line($"var unmerged = scratch.Slice({temp}, {steps * concatWidth});");
-            temp += steps * concatWidth;
-        }
+            writer.Line($"var unmerged = scratch.Slice(count * {temp.Take(steps * concatWidth)}, count * {steps * concatWidth});");
 
         var input = source;
         for (var k = 0; k < layer.Stack.Count; k++)
@@ -298,37 +288,44 @@ internal static class NetworkEmitter
             string? sequenceOut = !isTop ? between[k % 2] : !layer.ReturnSequences ? null : mergePerStep ? "unmerged" : destination;
             var inWidth = layer.Stack[k][0].InputWidth;
             if (layer.Stack.Count > 1)
-                writer.Comment($"Stacked layer {k}: {Describe(new Flow(true, inWidth), steps, false)} -> {Describe(new Flow(isTop && !layer.ReturnSequences ? false : true, concatWidth), steps, false)}");
+                writer.Comment($"Stacked layer {k}: {Describe(new Flow(true, inWidth), steps, false)} -> {Describe(new Flow(!isTop || layer.ReturnSequences, concatWidth), steps, false)}");
             for (var d = 0; d < directions; d++)
             {
                 var cell = layer.Stack[k][d];
-                var h = "h" + names[d];
-                var c = layer.HasCellState ? "c" + names[d] : null;
-                writer.Line(c is null ? $"{h}.Clear();" : $"{h}.Clear(); {c}.Clear();");
-                writer.Line(d == 0 ? $"for (var t = 0; t < {steps}; t++)" : $"for (var t = {steps - 1}; t >= 0; t--)");
-                writer.Open();
-                writer.Line($"{cell.Name}_Step({input}.Slice(t * {inWidth}, {inWidth}), {h}{(c is null ? "" : ", " + c)}, work);");
-                if (sequenceOut is not null)
-                    writer.Line($"{h}.CopyTo({sequenceOut}.Slice(t * {concatWidth}{(d == 0 ? "" : " + " + hidden)}, {hidden}));");
-                writer.Close();
+                var hiddenBias = cell.HiddenBias is null ? "default" : $"{Weights}.{cell.HiddenBias.Name}";
+                writer.Line($"{FastKernels}.Project({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {input}, rows: count * {steps}, inputs: {inWidth}, xStride: {inWidth}, gates, columns: {layer.Gates * padded});");
+                writer.Line($"state{names[d]}.Clear();");
+                writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{CellName(layer)}, global::StaticRnn.Activation.{layer.Activation}, gates, {Weights}.{cell.RecurrentWeights.Name}, {hiddenBias},");
+                writer.Line($"    hidden: {hidden}, steps: {steps}, count, reverse: {(cell.Backward ? "true" : "false")}, state{names[d]}, " +
+                    (sequenceOut is null ? "output: default, outputStride: 0, outputOffset: 0);" : $"{sequenceOut}, outputStride: {concatWidth}, outputOffset: {d * hidden});"));
             }
             if (sequenceOut is not null)
                 input = sequenceOut;
         }
 
+        // The final h of each sequence sits at the start of its 2 × padded h region.
         if (mergePerStep)
         {
-            writer.Line($"for (var t = 0; t < {steps}; t++)");
-            writer.Line($"    {Kernels}.Merge(unmerged.Slice(t * {concatWidth}, {hidden}), unmerged.Slice(t * {concatWidth} + {hidden}, {hidden}), {destination}.Slice(t * {hidden}, {hidden}), global::StaticRnn.MergeMode.{layer.MergeMode});");
+            writer.Line($"for (var t = 0; t < count * {steps}; t++)");
+            writer.Line($"    {FastKernels}.Merge(unmerged.Slice(t * {concatWidth}, {hidden}), unmerged.Slice(t * {concatWidth} + {hidden}, {hidden}), {destination}.Slice(t * {hidden}, {hidden}), global::StaticRnn.MergeMode.{layer.MergeMode});");
         }
         else if (!layer.ReturnSequences)
         {
+            var width = layer.Output.Width;
+            writer.Line("for (var s = 0; s < count; s++)");
             writer.Line(directions == 1
-                ? $"h.CopyTo({destination});"
-                : $"{Kernels}.Merge(hForward, hBackward, {destination}, global::StaticRnn.MergeMode.{layer.MergeMode});");
+                ? $"    state.Slice(s * {2 * padded}, {hidden}).CopyTo({destination}.Slice(s * {width}, {width}));"
+                : $"    {FastKernels}.Merge(stateForward.Slice(s * {2 * padded}, {hidden}), stateBackward.Slice(s * {2 * padded}, {hidden}), {destination}.Slice(s * {width}, {width}), global::StaticRnn.MergeMode.{layer.MergeMode});");
         }
         writer.Close();
     }
+
+    public static string CellName(RecurrentLayer layer) => layer.Cell switch
+    {
+        LayerKind.Lstm => "Lstm",
+        LayerKind.Gru => "Gru",
+        _ => "Rnn",
+    };
 
     // ---- Text helpers ----
 

@@ -4,7 +4,8 @@ using StaticRnn.Generators.Parsing;
 
 namespace StaticRnn.Generators.Emit;
 
-/// <summary>Where the forward pass keeps its intermediate values inside one scratch span: each layer's output
+/// <summary>Where the forward pass keeps its intermediate values inside one scratch span, per sequence (the
+/// generated code multiplies every offset by the number of sequences in the group): each layer's output
 /// (except the last, which is written straight to the caller's span), then one region of temporaries that the
 /// layers share, since each layer's temporaries die when it ends.</summary>
 internal sealed class ScratchLayout
@@ -12,7 +13,9 @@ internal sealed class ScratchLayout
     private readonly Dictionary<int, (int Offset, int Size)> _outputs = new();
 
     public int TempOffset { get; private set; }
-    public int Size { get; private set; }
+
+    /// <summary>Floats of scratch per sequence.</summary>
+    public int PerSequence { get; private set; }
 
     public int OutputOffset(NetworkLayer layer) => _outputs[layer.Number].Offset;
     public int OutputSize(NetworkLayer layer) => _outputs[layer.Number].Size;
@@ -34,25 +37,48 @@ internal sealed class ScratchLayout
                 layout._outputs[layer.Number] = (offset, size);
                 offset += size;
             }
-            if (layer is RecurrentLayer recurrent)
-                temp = System.Math.Max(temp, RecurrentTempSize(recurrent, network.SequenceLength));
+            temp = System.Math.Max(temp, TempSize(layer, network.SequenceLength));
         }
         layout.TempOffset = offset;
-        layout.Size = offset + temp;
+        layout.PerSequence = System.Math.Max(1, offset + temp);
         return layout;
     }
 
-    /// <summary>What <see cref="NetworkEmitter"/> slices for a recurrent layer: h (and c) per direction, the gate
-    /// work, up to two sequences passed between stacked layers, and the unmerged output of a per-step
-    /// bidirectional layer that does not concatenate.</summary>
-    public static int RecurrentTempSize(RecurrentLayer layer, int steps)
+    /// <summary>Floats of state per sequence and direction the recurrent kernel works in: h twice (read and
+    /// written alternately), then c for an LSTM, all padded to whole blocks.</summary>
+    public static int StateSize(RecurrentLayer layer) => WeightPacking.Padded(layer.HiddenSize) * (layer.HasCellState ? 3 : 2);
+
+    /// <summary>What <see cref="NetworkEmitter"/> takes from the temporaries for a layer, per sequence.</summary>
+    public static int TempSize(NetworkLayer layer, int steps)
     {
-        var directions = layer.Bidirectional ? 2 : 1;
-        var sequence = steps * layer.HiddenSize * directions;
-        var size = directions * layer.HiddenSize * (layer.HasCellState ? 2 : 1) + CellEmitter.WorkSize(layer);
-        size += System.Math.Min(2, layer.Stack.Count - 1) * sequence;
-        if (layer.ReturnSequences && layer.Bidirectional && layer.MergeMode != MergeMode.Concat)
-            size += sequence;
-        return size;
+        switch (layer)
+        {
+            case DenseLayer dense:
+                return (dense.Input.IsSequence ? steps : 1) * WeightPacking.Padded(dense.Output.Width);
+            case RecurrentLayer recurrent:
+                var directions = recurrent.Bidirectional ? 2 : 1;
+                var sequence = steps * recurrent.HiddenSize * directions;
+                var size = steps * recurrent.Gates * WeightPacking.Padded(recurrent.HiddenSize) + directions * StateSize(recurrent);
+                size += System.Math.Min(2, recurrent.Stack.Count - 1) * sequence;
+                if (recurrent.ReturnSequences && recurrent.Bidirectional && recurrent.MergeMode != MergeMode.Concat)
+                    size += sequence;
+                return size;
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>Hands out consecutive regions of the temporaries, for one layer.</summary>
+    public sealed class Temp(int start)
+    {
+        private int _next = start;
+
+        /// <summary>The offset of the next <paramref name="size"/> floats.</summary>
+        public int Take(int size)
+        {
+            var offset = _next;
+            _next += size;
+            return offset;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using StaticRnn.Generators.Model;
+using StaticRnn.Generators.Parsing;
 
 namespace StaticRnn.Generators.Emit;
 
@@ -8,12 +9,18 @@ namespace StaticRnn.Generators.Emit;
 /// the recurrent layers advancing the h (and c) they keep in <c>State</c>.</summary>
 internal static class StepEmitter
 {
-    private const string Kernels = "global::StaticRnn.Runtime.Kernels";
+    private const string FastKernels = "global::StaticRnn.Runtime.FastKernels";
     private const string Guard = "global::StaticRnn.Runtime.Guard";
     private const string Weights = WeightsEmitter.ClassName;
 
-    /// <summary>Where one stacked layer's state lives inside <c>State</c>.</summary>
-    private sealed record StateSlot(RecurrentLayer Layer, RecurrentCell Cell, int HOffset, int COffset);
+    /// <summary>Where one stacked layer's state lives inside <c>State</c>: the kernel's h (twice: read and
+    /// written alternately) and, for an LSTM, c, padded to whole blocks.</summary>
+    private sealed record StateSlot(RecurrentLayer Layer, RecurrentCell Cell, int Offset)
+    {
+        public int Padded => WeightPacking.Padded(Layer.HiddenSize);
+        public int Size => ScratchLayout.StateSize(Layer);
+        public int COffset => Layer.HasCellState ? Offset + 2 * Padded : -1;
+    }
 
     public static void Write(SourceWriter writer, Network network)
     {
@@ -23,15 +30,9 @@ internal static class StepEmitter
         {
             foreach (var directions in layer.Stack)
             {
-                var hOffset = size;
-                size += layer.HiddenSize;
-                var cOffset = -1;
-                if (layer.HasCellState)
-                {
-                    cOffset = size;
-                    size += layer.HiddenSize;
-                }
-                slots.Add(new StateSlot(layer, directions[0], hOffset, cOffset));
+                var slot = new StateSlot(layer, directions[0], size);
+                slots.Add(slot);
+                size += slot.Size;
             }
         }
         WriteState(writer, slots, size);
@@ -51,7 +52,7 @@ internal static class StepEmitter
         foreach (var slot in slots)
         {
             var name = $"layer {slot.Layer.Number}{(slot.Layer.Stack.Count > 1 ? $", stacked layer {slot.Cell.StackIndex}" : "")}";
-            writer.Line($"/// {name,-28} h [{slot.HOffset}, {slot.HOffset + slot.Layer.HiddenSize})" +
+            writer.Line($"/// {name,-28} h [{slot.Offset}, {slot.Offset + slot.Layer.HiddenSize})" +
                 (slot.COffset >= 0 ? $"  c [{slot.COffset}, {slot.COffset + slot.Layer.HiddenSize})" : ""));
         }
         writer.Line("/// </code>");
@@ -77,21 +78,20 @@ internal static class StepEmitter
     private static void WriteStep(SourceWriter writer, Network network, List<StateSlot> slots)
     {
         var tokens = network.TakesTokens;
-        var scratchSize = 0;
-        var dense = new Dictionary<int, int>();   // layer number -> offset of its output in scratch
         var last = NetworkEmitter.LastComputingLayer(network);
-        var workOffset = 0;
+        // Scratch: the widest gate row, the widest padded dense row, then the outputs of dense layers before the last.
+        var gatesSize = network.Layers.OfType<RecurrentLayer>().Select(l => l.Gates * WeightPacking.Padded(l.HiddenSize)).DefaultIfEmpty(0).Max();
+        var paddedSize = network.Layers.OfType<DenseLayer>().Select(l => WeightPacking.Padded(l.Output.Width)).DefaultIfEmpty(0).Max();
+        var scratchSize = gatesSize + paddedSize;
+        var denseOutputs = new Dictionary<int, int>();
         for (var i = 0; i < network.Layers.Count; i++)
         {
             if (network.Layers[i] is DenseLayer && i != last)
             {
-                dense[network.Layers[i].Number] = scratchSize;
+                denseOutputs[network.Layers[i].Number] = scratchSize;
                 scratchSize += network.Layers[i].Output.Width;
             }
         }
-        workOffset = scratchSize;
-        var work = network.Layers.OfType<RecurrentLayer>().Select(CellEmitter.WorkSize).DefaultIfEmpty(0).Max();
-        scratchSize += work;
 
         writer.Line();
         writer.Line("/// <summary>Advances the network by one time step: every layer applied to this step, the recurrent layers");
@@ -110,11 +110,11 @@ internal static class StepEmitter
         else
             writer.Line($"{Guard}.Length(x.Length, InputSize, \"InputSize\", nameof(x));");
         writer.Line($"{Guard}.Length(y.Length, StepOutputSize, \"StepOutputSize\", nameof(y));");
-        if (scratchSize > 0)
-            NetworkEmitter.WriteScratch(writer, "StepScratch", scratchSize);
+        NetworkEmitter.WriteScratch(writer, "StepScratch", System.Math.Max(1, scratchSize));
         writer.Line("var values = State.AsSpan(ref state);");
 
         var current = "x";
+        var currentWidth = network.InputSize;
         for (var i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
@@ -132,37 +132,40 @@ internal static class StepEmitter
                     else
                         writer.Line($"var {destination} = {Weights}.{embedding.Table.Name}.Slice(token * {width}, {width});");
                     break;
-                case DenseLayer denseLayer:
+                case DenseLayer dense:
+                    int units = dense.Output.Width, padded = WeightPacking.Padded(units);
                     if (i != last)
-                        writer.Line($"var {destination} = scratch.Slice({dense[layer.Number]}, {layer.Output.Width});");
-                    var bias = denseLayer.Bias is null ? "default" : $"{Weights}.{denseLayer.Bias.Name}";
-                    writer.Line($"{Kernels}.Dense({Weights}.{denseLayer.Weight.Name}, {bias}, {current}, {destination}, global::StaticRnn.Activation.{denseLayer.Activation});");
+                        writer.Line($"var {destination} = scratch.Slice({denseOutputs[layer.Number]}, {units});");
+                    writer.Line($"var layer{layer.Number}Padded = scratch.Slice({gatesSize}, {padded});");
+                    writer.Line($"{FastKernels}.Project({Weights}.{WeightsEmitter.WeightName(dense)}, {Weights}.{WeightsEmitter.BiasName(dense)}, {current}, rows: 1, inputs: {currentWidth}, xStride: {currentWidth}, layer{layer.Number}Padded, columns: {padded});");
+                    if (dense.Activation != Activation.None)
+                        writer.Line($"{FastKernels}.Activate(layer{layer.Number}Padded, rows: 1, count: {units}, stride: {padded}, global::StaticRnn.Activation.{dense.Activation});");
+                    writer.Line($"layer{layer.Number}Padded.Slice(0, {units}).CopyTo({destination});");
                     break;
                 case RecurrentLayer recurrent:
+                    var columns = recurrent.Gates * WeightPacking.Padded(recurrent.HiddenSize);
                     foreach (var slot in slots.Where(s => s.Layer == recurrent))
                     {
-                        var suffix = recurrent.Stack.Count > 1 ? $"L{slot.Cell.StackIndex}" : "";
-                        var h = $"layer{layer.Number}{suffix}H";
-                        writer.Line($"var {h} = values.Slice({slot.HOffset}, {recurrent.HiddenSize});");
-                        var c = "";
-                        if (slot.COffset >= 0)
-                        {
-                            c = $"layer{layer.Number}{suffix}C";
-                            writer.Line($"var {c} = values.Slice({slot.COffset}, {recurrent.HiddenSize});");
-                            c = ", " + c;
-                        }
-                        writer.Line($"{slot.Cell.Name}_Step({current}, {h}{c}, scratch.Slice({workOffset}, {CellEmitter.WorkSize(recurrent)}));");
-                        current = h;
+                        var cell = slot.Cell;
+                        var name = $"layer{layer.Number}{(recurrent.Stack.Count > 1 ? $"L{cell.StackIndex}" : "")}State";
+                        var hiddenBias = cell.HiddenBias is null ? "default" : $"{Weights}.{cell.HiddenBias.Name}";
+                        writer.Line($"var {name} = values.Slice({slot.Offset}, {slot.Size});");
+                        writer.Line($"{FastKernels}.Project({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {current}, rows: 1, inputs: {cell.InputWidth}, xStride: {cell.InputWidth}, scratch.Slice(0, {columns}), columns: {columns});");
+                        writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{NetworkEmitter.CellName(recurrent)}, global::StaticRnn.Activation.{recurrent.Activation}, scratch.Slice(0, {columns}), {Weights}.{cell.RecurrentWeights.Name}, {hiddenBias},");
+                        writer.Line($"    hidden: {recurrent.HiddenSize}, steps: 1, count: 1, reverse: false, {name}, output: default, outputStride: 0, outputOffset: 0);");
+                        current = $"{name}.Slice(0, {recurrent.HiddenSize})";
+                        currentWidth = recurrent.HiddenSize;
                     }
                     if (i == last)
                         writer.Line($"{current}.CopyTo(y);");
                     continue;
             }
             current = destination;
+            currentWidth = layer.Output.Width;
         }
         if (last < 0)
             writer.Line("x.CopyTo(y);");
         writer.Close();
-        NetworkEmitter.WriteThreadStaticScratch(writer, "StepScratch", scratchSize);
+        NetworkEmitter.WriteThreadStaticScratch(writer, "StepScratch", System.Math.Max(1, scratchSize));
     }
 }

@@ -1,11 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using StaticRnn.Generators.Model;
 
 namespace StaticRnn.Generators.Emit;
 
-/// <summary>Writes the weights file: one property per packed tensor, stored as the IEEE-754 bit patterns of its
+/// <summary>Writes the weights file: one property per packed array, stored as the IEEE-754 bit patterns of its
 /// floats. Integer literals are exact and compile several times faster than float literals. Each array is a
 /// <c>static readonly uint[]</c>, filled once from the assembly's static data when the class is first used: a
 /// <c>ReadOnlySpan&lt;uint&gt; =&gt; new uint[] { ... }</c> property would be static data only in optimized
@@ -28,7 +29,7 @@ internal static class WeightsEmitter
         writer.Line(NetworkEmitter.GeneratedCodeAttribute);
         writer.Open($"private static class {ClassName}");
         var first = true;
-        foreach (var tensor in Tensors(network))
+        foreach (var tensor in Arrays(network))
         {
             if (!first)
                 writer.Line();
@@ -53,37 +54,44 @@ internal static class WeightsEmitter
         return writer.ToString();
     }
 
-    /// <summary>Every tensor of the network, in layer order.</summary>
-    public static IEnumerable<Tensor> Tensors(Network network)
+    /// <summary>A weight array as the kernels read it (see <see cref="WeightPacking"/>).</summary>
+    public sealed record PackedArray(string Name, string Source, float[] Values);
+
+    /// <summary>Every weight array of the network, packed, in layer order.</summary>
+    public static IEnumerable<PackedArray> Arrays(Network network)
     {
         foreach (var layer in network.Layers)
         {
             switch (layer)
             {
                 case EmbeddingLayer embedding:
-                    yield return embedding.Table;
+                    yield return new(embedding.Table.Name, embedding.Table.Source, embedding.Table.Values);
                     break;
                 case DenseLayer dense:
-                    yield return dense.Weight;
-                    if (dense.Bias is not null)
-                        yield return dense.Bias;
+                    int units = dense.Output.Width, inputs = dense.Input.Width;
+                    yield return new(WeightName(dense), $"{dense.Weight.Source}, transposed", WeightPacking.DenseMatrix(dense.Weight.Values, units, inputs));
+                    yield return new(BiasName(dense), dense.Bias?.Source ?? "zero (the file has no bias)", WeightPacking.DenseBias(dense.Bias?.Values, units));
                     break;
                 case RecurrentLayer recurrent:
-                    foreach (var directions in recurrent.Stack)
+                    int gates = recurrent.Gates, hidden = recurrent.HiddenSize;
+                    foreach (var cell in recurrent.Stack.SelectMany(directions => directions))
                     {
-                        foreach (var cell in directions)
-                        {
-                            yield return cell.InputWeights;
-                            yield return cell.RecurrentWeights;
-                            yield return cell.Bias;
-                            if (cell.HiddenBias is not null)
-                                yield return cell.HiddenBias;
-                        }
+                        yield return new(cell.InputWeights.Name, $"{cell.InputWeights.Source}, transposed, gate-interleaved",
+                            WeightPacking.GateMatrix(cell.InputWeights.Values, gates, hidden, cell.InputWidth));
+                        yield return new(cell.RecurrentWeights.Name, $"{cell.RecurrentWeights.Source}, transposed, gate-interleaved",
+                            WeightPacking.GateMatrix(cell.RecurrentWeights.Values, gates, hidden, hidden));
+                        yield return new(cell.Bias.Name, $"{cell.Bias.Source}, gate-interleaved", WeightPacking.GateVector(cell.Bias.Values, gates, hidden));
+                        if (cell.HiddenBias is not null)
+                            yield return new(cell.HiddenBias.Name, cell.HiddenBias.Source, WeightPacking.GateVector(cell.HiddenBias.Values, 1, hidden));
                     }
                     break;
             }
         }
     }
+
+    public static string WeightName(DenseLayer layer) => $"Layer{layer.Number}_Weight";
+
+    public static string BiasName(DenseLayer layer) => $"Layer{layer.Number}_Bias";
 
     private static uint BitsOf(float value) => unchecked((uint)BitConverter.ToInt32(BitConverter.GetBytes(value), 0));
 }

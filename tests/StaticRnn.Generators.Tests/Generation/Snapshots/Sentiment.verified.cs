@@ -36,11 +36,12 @@ partial class Sentiment
         global::StaticRnn.Runtime.Guard.Length(tokens.Length, SequenceLength, "SequenceLength", nameof(tokens));
         global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
         global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-        global::System.Span<float> scratch = stackalloc float[69];
-        ForwardPass(tokens, output, scratch);
+        global::System.Span<float> scratch = stackalloc float[187];
+        ForwardPass(tokens, output, 1, scratch);
     }
 
-    /// <summary>Runs the network on any whole number of sequences stored back to back.</summary>
+    /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
+    /// 4 sequences at a time so that each weight loaded serves all of them.</summary>
     /// <param name="tokens">A multiple of SequenceLength tokens.</param>
     /// <param name="outputs">Receives OutputSize floats per sequence.</param>
     /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
@@ -49,66 +50,53 @@ partial class Sentiment
     {
         var count = global::StaticRnn.Runtime.Guard.Batch(tokens.Length, SequenceLength, nameof(tokens), outputs.Length, OutputSize, nameof(outputs));
         global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-        global::System.Span<float> scratch = stackalloc float[69];
-        for (var s = 0; s < count; s++)
-            ForwardPass(tokens.Slice(s * SequenceLength, SequenceLength), outputs.Slice(s * OutputSize, OutputSize), scratch);
+        global::System.Span<float> scratch = stackalloc float[748];
+        for (var first = 0; first < count; first += 4)
+        {
+            var group = global::System.Math.Min(4, count - first);
+            ForwardPass(tokens.Slice(first * SequenceLength, group * SequenceLength), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
+        }
     }
 
-    /// <summary>The network, layer by layer, on one sequence; <paramref name="scratch"/> holds every intermediate value.</summary>
-    private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, global::System.Span<float> scratch)
+    /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 4) sequences stored back to back.
+    /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 187 floats.</summary>
+    private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch)
     {
         // Layer 1: Embedding(20, 4), 6 tokens -> 6 x 4
-        var layer1Output = scratch.Slice(0, 24);
-        for (var t = 0; t < 6; t++)
+        var layer1Output = scratch.Slice(count * 0, count * 24);
+        for (var t = 0; t < count * 6; t++)
             StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 4, 4).CopyTo(layer1Output.Slice(t * 4, 4));
 
         // Layer 2: SimpleRnn(5, Activation = Relu, Layers = 2), 6 x 4 -> 5
-        var layer2Output = scratch.Slice(24, 5);
+        var layer2Output = scratch.Slice(count * 24, count * 5);
         {
-            var h = scratch.Slice(29, 5);
-            var work = scratch.Slice(34, 5);
-            var betweenA = scratch.Slice(39, 30);
+            var gates = scratch.Slice(count * 29, count * 96);
+            var state = scratch.Slice(count * 125, count * 32);
+            var betweenA = scratch.Slice(count * 157, count * 30);
             // Stacked layer 0: 6 x 4 -> 6 x 5
-            h.Clear();
-            for (var t = 0; t < 6; t++)
-            {
-                Layer2_L0_Step(layer1Output.Slice(t * 4, 4), h, work);
-                h.CopyTo(betweenA.Slice(t * 5, 5));
-            }
+            global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_L0_Wx, StaticRnnWeights.Layer2_L0_Bias, layer1Output, rows: count * 6, inputs: 4, xStride: 4, gates, columns: 16);
+            state.Clear();
+            global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Rnn, global::StaticRnn.Activation.Relu, gates, StaticRnnWeights.Layer2_L0_Wh, default,
+                hidden: 5, steps: 6, count, reverse: false, state, betweenA, outputStride: 5, outputOffset: 0);
             // Stacked layer 1: 6 x 5 -> 5
-            h.Clear();
-            for (var t = 0; t < 6; t++)
-            {
-                Layer2_L1_Step(betweenA.Slice(t * 5, 5), h, work);
-            }
-            h.CopyTo(layer2Output);
+            global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_L1_Wx, StaticRnnWeights.Layer2_L1_Bias, betweenA, rows: count * 6, inputs: 5, xStride: 5, gates, columns: 16);
+            state.Clear();
+            global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Rnn, global::StaticRnn.Activation.Relu, gates, StaticRnnWeights.Layer2_L1_Wh, default,
+                hidden: 5, steps: 6, count, reverse: false, state, output: default, outputStride: 0, outputOffset: 0);
+            for (var s = 0; s < count; s++)
+                state.Slice(s * 32, 5).CopyTo(layer2Output.Slice(s * 5, 5));
         }
 
         // Layer 3: Dropout(0.5), 5 -> 5
         // Dropout is the identity at inference.
 
         // Layer 4: Dense(1, Activation = Sigmoid), 5 -> 1
-        global::StaticRnn.Runtime.Kernels.Dense(StaticRnnWeights.Layer4_Weight, StaticRnnWeights.Layer4_Bias, layer2Output, output, global::StaticRnn.Activation.Sigmoid);
-    }
-
-    /// <summary>Layer 2, SimpleRnn(5, Activation = Relu, Layers = 2), stacked layer 0: one step, 4 inputs -> 5 state.</summary>
-    private static void Layer2_L0_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> work)
-    {
-        // h = relu(W_ih x + W_hh h + b_ih + b_hh)
-        global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer2_L0_Wx, x, work);
-        global::StaticRnn.Runtime.Kernels.MatVecAccumulate(StaticRnnWeights.Layer2_L0_Wh, h, work);
-        global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer2_L0_Bias, work);
-        global::StaticRnn.Runtime.Kernels.RnnUpdate(work, h, global::StaticRnn.Activation.Relu);
-    }
-
-    /// <summary>Layer 2, SimpleRnn(5, Activation = Relu, Layers = 2), stacked layer 1: one step, 5 inputs -> 5 state.</summary>
-    private static void Layer2_L1_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> work)
-    {
-        // h = relu(W_ih x + W_hh h + b_ih + b_hh)
-        global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer2_L1_Wx, x, work);
-        global::StaticRnn.Runtime.Kernels.MatVecAccumulate(StaticRnnWeights.Layer2_L1_Wh, h, work);
-        global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer2_L1_Bias, work);
-        global::StaticRnn.Runtime.Kernels.RnnUpdate(work, h, global::StaticRnn.Activation.Relu);
+        {
+            var padded = scratch.Slice(count * 29, count * 16);
+            global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer4_Weight, StaticRnnWeights.Layer4_Bias, layer2Output, rows: count, inputs: 5, xStride: 5, padded, columns: 16);
+            global::StaticRnn.Runtime.FastKernels.Activate(padded, rows: count, count: 1, stride: 16, global::StaticRnn.Activation.Sigmoid);
+            global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 16, output, 1, rows: count, width: 1);
+        }
     }
 
     /// <summary>
@@ -119,13 +107,13 @@ partial class Sentiment
     /// Layout of the floats inside:
     /// <code>
     /// layer 2, stacked layer 0     h [0, 5)
-    /// layer 2, stacked layer 1     h [5, 10)
+    /// layer 2, stacked layer 1     h [32, 37)
     /// </code>
     /// </remarks>
     public struct State
     {
         /// <summary>Floats in the state.</summary>
-        public const int Size = 10;
+        public const int Size = 64;
 
         private Values _values;
 
@@ -151,18 +139,25 @@ partial class Sentiment
     {
         global::StaticRnn.Runtime.Guard.Token(token, VocabularySize, nameof(token));
         global::StaticRnn.Runtime.Guard.Length(y.Length, StepOutputSize, "StepOutputSize", nameof(y));
-        global::System.Span<float> scratch = stackalloc float[5];
+        global::System.Span<float> scratch = stackalloc float[32];
         var values = State.AsSpan(ref state);
         // Layer 1: Embedding(20, 4)
         var layer1Output = StaticRnnWeights.Layer1_Table.Slice(token * 4, 4);
         // Layer 2: SimpleRnn(5, Activation = Relu, Layers = 2)
-        var layer2L0H = values.Slice(0, 5);
-        Layer2_L0_Step(layer1Output, layer2L0H, scratch.Slice(0, 5));
-        var layer2L1H = values.Slice(5, 5);
-        Layer2_L1_Step(layer2L0H, layer2L1H, scratch.Slice(0, 5));
+        var layer2L0State = values.Slice(0, 32);
+        global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_L0_Wx, StaticRnnWeights.Layer2_L0_Bias, layer1Output, rows: 1, inputs: 4, xStride: 4, scratch.Slice(0, 16), columns: 16);
+        global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Rnn, global::StaticRnn.Activation.Relu, scratch.Slice(0, 16), StaticRnnWeights.Layer2_L0_Wh, default,
+            hidden: 5, steps: 1, count: 1, reverse: false, layer2L0State, output: default, outputStride: 0, outputOffset: 0);
+        var layer2L1State = values.Slice(32, 32);
+        global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_L1_Wx, StaticRnnWeights.Layer2_L1_Bias, layer2L0State.Slice(0, 5), rows: 1, inputs: 5, xStride: 5, scratch.Slice(0, 16), columns: 16);
+        global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Rnn, global::StaticRnn.Activation.Relu, scratch.Slice(0, 16), StaticRnnWeights.Layer2_L1_Wh, default,
+            hidden: 5, steps: 1, count: 1, reverse: false, layer2L1State, output: default, outputStride: 0, outputOffset: 0);
         // Layer 3: Dropout(0.5)
         // Dropout is the identity at inference.
         // Layer 4: Dense(1, Activation = Sigmoid)
-        global::StaticRnn.Runtime.Kernels.Dense(StaticRnnWeights.Layer4_Weight, StaticRnnWeights.Layer4_Bias, layer2L1H, y, global::StaticRnn.Activation.Sigmoid);
+        var layer4Padded = scratch.Slice(16, 16);
+        global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer4_Weight, StaticRnnWeights.Layer4_Bias, layer2L1State.Slice(0, 5), rows: 1, inputs: 5, xStride: 5, layer4Padded, columns: 16);
+        global::StaticRnn.Runtime.FastKernels.Activate(layer4Padded, rows: 1, count: 1, stride: 16, global::StaticRnn.Activation.Sigmoid);
+        layer4Padded.Slice(0, 1).CopyTo(y);
     }
 }

@@ -32,52 +32,53 @@ namespace Demo
         {
             global::StaticRnn.Runtime.Guard.Length(input.Length, SequenceLength * InputSize, "SequenceLength × InputSize", nameof(input));
             global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
-            global::System.Span<float> scratch = stackalloc float[56];
-            ForwardPass(input, output, scratch);
+            global::System.Span<float> scratch = stackalloc float[6456];
+            ForwardPass(input, output, 1, scratch);
         }
 
-        /// <summary>Runs the network on any whole number of sequences stored back to back.</summary>
+        /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
+        /// 4 sequences at a time so that each weight loaded serves all of them.</summary>
         /// <param name="inputs">A multiple of SequenceLength × InputSize floats.</param>
         /// <param name="outputs">Receives OutputSize floats per sequence.</param>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
         public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
         {
             var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
-            global::System.Span<float> scratch = stackalloc float[56];
-            for (var s = 0; s < count; s++)
-                ForwardPass(inputs.Slice(s * SequenceLength * InputSize, SequenceLength * InputSize), outputs.Slice(s * OutputSize, OutputSize), scratch);
+            global::System.Span<float> scratch = t_PredictBatchScratch ??= new float[25824];
+            for (var first = 0; first < count; first += 4)
+            {
+                var group = global::System.Math.Min(4, count - first);
+                ForwardPass(inputs.Slice(first * SequenceLength * InputSize, group * SequenceLength * InputSize), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
+            }
         }
 
-        /// <summary>The network, layer by layer, on one sequence; <paramref name="scratch"/> holds every intermediate value.</summary>
-        private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
+        /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 4) sequences stored back to back.
+        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 6456 floats.</summary>
+        private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
         {
             // Layer 1: Lstm(8), 100 x 1 -> 8
-            var layer1Output = scratch.Slice(0, 8);
+            var layer1Output = scratch.Slice(count * 0, count * 8);
             {
-                var h = scratch.Slice(8, 8);
-                var c = scratch.Slice(16, 8);
-                var work = scratch.Slice(24, 32);
-                h.Clear(); c.Clear();
-                for (var t = 0; t < 100; t++)
-                {
-                    Layer1_Step(input.Slice(t * 1, 1), h, c, work);
-                }
-                h.CopyTo(layer1Output);
+                var gates = scratch.Slice(count * 8, count * 6400);
+                var state = scratch.Slice(count * 6408, count * 48);
+                global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer1_Wx, StaticRnnWeights.Layer1_Bias, input, rows: count * 100, inputs: 1, xStride: 1, gates, columns: 64);
+                state.Clear();
+                global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Lstm, global::StaticRnn.Activation.None, gates, StaticRnnWeights.Layer1_Wh, default,
+                    hidden: 8, steps: 100, count, reverse: false, state, output: default, outputStride: 0, outputOffset: 0);
+                for (var s = 0; s < count; s++)
+                    state.Slice(s * 32, 8).CopyTo(layer1Output.Slice(s * 8, 8));
             }
 
             // Layer 2: Dense(100), 8 -> 100
-            global::StaticRnn.Runtime.Kernels.Dense(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output, output, global::StaticRnn.Activation.None);
+            {
+                var padded = scratch.Slice(count * 8, count * 112);
+                global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count, inputs: 8, xStride: 8, padded, columns: 112);
+                global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 112, output, 100, rows: count, width: 100);
+            }
         }
 
-        /// <summary>Layer 1, Lstm(8): one step, 1 inputs -> 8 state.</summary>
-        private static void Layer1_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> c, global::System.Span<float> work)
-        {
-            // gates = W_ih x + W_hh h + (b_ih + b_hh), blocks i, f, g, o; then c and h
-            global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_Wx, x, work);
-            global::StaticRnn.Runtime.Kernels.MatVecAccumulate(StaticRnnWeights.Layer1_Wh, h, work);
-            global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer1_Bias, work);
-            global::StaticRnn.Runtime.Kernels.LstmUpdate(work, c, h);
-        }
+        [global::System.ThreadStatic]
+        private static float[]? t_PredictBatchScratch;
 
         /// <summary>
         /// The recurrent state of every layer, carried from one <see cref="Step"/> to the next. <c>default</c> is the
@@ -86,13 +87,13 @@ namespace Demo
         /// <remarks>
         /// Layout of the floats inside:
         /// <code>
-        /// layer 1                      h [0, 8)  c [8, 16)
+        /// layer 1                      h [0, 8)  c [32, 40)
         /// </code>
         /// </remarks>
         public struct State
         {
             /// <summary>Floats in the state.</summary>
-            public const int Size = 16;
+            public const int Size = 48;
 
             private Values _values;
 
@@ -118,14 +119,17 @@ namespace Demo
         {
             global::StaticRnn.Runtime.Guard.Length(x.Length, InputSize, "InputSize", nameof(x));
             global::StaticRnn.Runtime.Guard.Length(y.Length, StepOutputSize, "StepOutputSize", nameof(y));
-            global::System.Span<float> scratch = stackalloc float[32];
+            global::System.Span<float> scratch = stackalloc float[176];
             var values = State.AsSpan(ref state);
             // Layer 1: Lstm(8)
-            var layer1H = values.Slice(0, 8);
-            var layer1C = values.Slice(8, 8);
-            Layer1_Step(x, layer1H, layer1C, scratch.Slice(0, 32));
+            var layer1State = values.Slice(0, 48);
+            global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer1_Wx, StaticRnnWeights.Layer1_Bias, x, rows: 1, inputs: 1, xStride: 1, scratch.Slice(0, 64), columns: 64);
+            global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Lstm, global::StaticRnn.Activation.None, scratch.Slice(0, 64), StaticRnnWeights.Layer1_Wh, default,
+                hidden: 8, steps: 1, count: 1, reverse: false, layer1State, output: default, outputStride: 0, outputOffset: 0);
             // Layer 2: Dense(100)
-            global::StaticRnn.Runtime.Kernels.Dense(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1H, y, global::StaticRnn.Activation.None);
+            var layer2Padded = scratch.Slice(64, 112);
+            global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1State.Slice(0, 8), rows: 1, inputs: 8, xStride: 8, layer2Padded, columns: 112);
+            layer2Padded.Slice(0, 100).CopyTo(y);
         }
     }
 }

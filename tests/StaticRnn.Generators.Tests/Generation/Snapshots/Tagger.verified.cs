@@ -32,114 +32,67 @@ namespace Demo.Tagging
             {
                 global::StaticRnn.Runtime.Guard.Length(input.Length, SequenceLength * InputSize, "SequenceLength × InputSize", nameof(input));
                 global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
-                global::System.Span<float> scratch = stackalloc float[408];
-                ForwardPass(input, output, scratch);
+                global::System.Span<float> scratch = stackalloc float[1000];
+                ForwardPass(input, output, 1, scratch);
             }
 
-            /// <summary>Runs the network on any whole number of sequences stored back to back.</summary>
+            /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
+            /// 4 sequences at a time so that each weight loaded serves all of them.</summary>
             /// <param name="inputs">A multiple of SequenceLength × InputSize floats.</param>
             /// <param name="outputs">Receives OutputSize floats per sequence.</param>
             /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
             public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
             {
                 var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
-                global::System.Span<float> scratch = stackalloc float[408];
-                for (var s = 0; s < count; s++)
-                    ForwardPass(inputs.Slice(s * SequenceLength * InputSize, SequenceLength * InputSize), outputs.Slice(s * OutputSize, OutputSize), scratch);
+                global::System.Span<float> scratch = stackalloc float[4000];
+                for (var first = 0; first < count; first += 4)
+                {
+                    var group = global::System.Math.Min(4, count - first);
+                    ForwardPass(inputs.Slice(first * SequenceLength * InputSize, group * SequenceLength * InputSize), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
+                }
             }
 
-            /// <summary>The network, layer by layer, on one sequence; <paramref name="scratch"/> holds every intermediate value.</summary>
-            private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
+            /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 4) sequences stored back to back.
+            /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 1000 floats.</summary>
+            private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
             {
                 // Layer 1: Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true), 12 x 3 -> 12 x 6
-                var layer1Output = scratch.Slice(0, 72);
+                var layer1Output = scratch.Slice(count * 0, count * 72);
                 {
-                    var hForward = scratch.Slice(72, 6);
-                    var hBackward = scratch.Slice(78, 6);
-                    var work = scratch.Slice(84, 36);
-                    var betweenA = scratch.Slice(120, 144);
-                    var unmerged = scratch.Slice(264, 144);
+                    var gates = scratch.Slice(count * 72, count * 576);
+                    var stateForward = scratch.Slice(count * 648, count * 32);
+                    var stateBackward = scratch.Slice(count * 680, count * 32);
+                    var betweenA = scratch.Slice(count * 712, count * 144);
+                    var unmerged = scratch.Slice(count * 856, count * 144);
                     // Stacked layer 0: 12 x 3 -> 12 x 12
-                    hForward.Clear();
-                    for (var t = 0; t < 12; t++)
-                    {
-                        Layer1_L0_Forward_Step(input.Slice(t * 3, 3), hForward, work);
-                        hForward.CopyTo(betweenA.Slice(t * 12, 6));
-                    }
-                    hBackward.Clear();
-                    for (var t = 11; t >= 0; t--)
-                    {
-                        Layer1_L0_Backward_Step(input.Slice(t * 3, 3), hBackward, work);
-                        hBackward.CopyTo(betweenA.Slice(t * 12 + 6, 6));
-                    }
+                    global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer1_L0_Forward_Wx, StaticRnnWeights.Layer1_L0_Forward_Bias, input, rows: count * 12, inputs: 3, xStride: 3, gates, columns: 48);
+                    stateForward.Clear();
+                    global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Gru, global::StaticRnn.Activation.None, gates, StaticRnnWeights.Layer1_L0_Forward_Wh, StaticRnnWeights.Layer1_L0_Forward_HiddenBias,
+                        hidden: 6, steps: 12, count, reverse: false, stateForward, betweenA, outputStride: 12, outputOffset: 0);
+                    global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer1_L0_Backward_Wx, StaticRnnWeights.Layer1_L0_Backward_Bias, input, rows: count * 12, inputs: 3, xStride: 3, gates, columns: 48);
+                    stateBackward.Clear();
+                    global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Gru, global::StaticRnn.Activation.None, gates, StaticRnnWeights.Layer1_L0_Backward_Wh, StaticRnnWeights.Layer1_L0_Backward_HiddenBias,
+                        hidden: 6, steps: 12, count, reverse: true, stateBackward, betweenA, outputStride: 12, outputOffset: 6);
                     // Stacked layer 1: 12 x 12 -> 12 x 12
-                    hForward.Clear();
-                    for (var t = 0; t < 12; t++)
-                    {
-                        Layer1_L1_Forward_Step(betweenA.Slice(t * 12, 12), hForward, work);
-                        hForward.CopyTo(unmerged.Slice(t * 12, 6));
-                    }
-                    hBackward.Clear();
-                    for (var t = 11; t >= 0; t--)
-                    {
-                        Layer1_L1_Backward_Step(betweenA.Slice(t * 12, 12), hBackward, work);
-                        hBackward.CopyTo(unmerged.Slice(t * 12 + 6, 6));
-                    }
-                    for (var t = 0; t < 12; t++)
-                        global::StaticRnn.Runtime.Kernels.Merge(unmerged.Slice(t * 12, 6), unmerged.Slice(t * 12 + 6, 6), layer1Output.Slice(t * 6, 6), global::StaticRnn.MergeMode.Sum);
+                    global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer1_L1_Forward_Wx, StaticRnnWeights.Layer1_L1_Forward_Bias, betweenA, rows: count * 12, inputs: 12, xStride: 12, gates, columns: 48);
+                    stateForward.Clear();
+                    global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Gru, global::StaticRnn.Activation.None, gates, StaticRnnWeights.Layer1_L1_Forward_Wh, StaticRnnWeights.Layer1_L1_Forward_HiddenBias,
+                        hidden: 6, steps: 12, count, reverse: false, stateForward, unmerged, outputStride: 12, outputOffset: 0);
+                    global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer1_L1_Backward_Wx, StaticRnnWeights.Layer1_L1_Backward_Bias, betweenA, rows: count * 12, inputs: 12, xStride: 12, gates, columns: 48);
+                    stateBackward.Clear();
+                    global::StaticRnn.Runtime.FastKernels.Recurrent(global::StaticRnn.Runtime.RecurrentCell.Gru, global::StaticRnn.Activation.None, gates, StaticRnnWeights.Layer1_L1_Backward_Wh, StaticRnnWeights.Layer1_L1_Backward_HiddenBias,
+                        hidden: 6, steps: 12, count, reverse: true, stateBackward, unmerged, outputStride: 12, outputOffset: 6);
+                    for (var t = 0; t < count * 12; t++)
+                        global::StaticRnn.Runtime.FastKernels.Merge(unmerged.Slice(t * 12, 6), unmerged.Slice(t * 12 + 6, 6), layer1Output.Slice(t * 6, 6), global::StaticRnn.MergeMode.Sum);
                 }
 
                 // Layer 2: Dense(4, Activation = Softmax), 12 x 6 -> 12 x 4
-                for (var t = 0; t < 12; t++)
-                    global::StaticRnn.Runtime.Kernels.Dense(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output.Slice(t * 6, 6), output.Slice(t * 4, 4), global::StaticRnn.Activation.Softmax);
-            }
-
-            /// <summary>Layer 1, Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true), stacked layer 0, forward: one step, 3 inputs -> 6 state.</summary>
-            private static void Layer1_L0_Forward_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> work)
-            {
-                var inputGates = work.Slice(0, 18);
-                var hiddenGates = work.Slice(18, 18);
-                // W_ih x + b_ih (+ b_hh for r and z) and W_hh h apart, blocks r, z, n: the reset gate scales W_hn h + b_hn only
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L0_Forward_Wx, x, inputGates);
-                global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer1_L0_Forward_Bias, inputGates);
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L0_Forward_Wh, h, hiddenGates);
-                global::StaticRnn.Runtime.Kernels.GruUpdate(inputGates, hiddenGates, StaticRnnWeights.Layer1_L0_Forward_HiddenBias, h);
-            }
-
-            /// <summary>Layer 1, Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true), stacked layer 0, backward: one step, 3 inputs -> 6 state.</summary>
-            private static void Layer1_L0_Backward_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> work)
-            {
-                var inputGates = work.Slice(0, 18);
-                var hiddenGates = work.Slice(18, 18);
-                // W_ih x + b_ih (+ b_hh for r and z) and W_hh h apart, blocks r, z, n: the reset gate scales W_hn h + b_hn only
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L0_Backward_Wx, x, inputGates);
-                global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer1_L0_Backward_Bias, inputGates);
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L0_Backward_Wh, h, hiddenGates);
-                global::StaticRnn.Runtime.Kernels.GruUpdate(inputGates, hiddenGates, StaticRnnWeights.Layer1_L0_Backward_HiddenBias, h);
-            }
-
-            /// <summary>Layer 1, Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true), stacked layer 1, forward: one step, 12 inputs -> 6 state.</summary>
-            private static void Layer1_L1_Forward_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> work)
-            {
-                var inputGates = work.Slice(0, 18);
-                var hiddenGates = work.Slice(18, 18);
-                // W_ih x + b_ih (+ b_hh for r and z) and W_hh h apart, blocks r, z, n: the reset gate scales W_hn h + b_hn only
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L1_Forward_Wx, x, inputGates);
-                global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer1_L1_Forward_Bias, inputGates);
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L1_Forward_Wh, h, hiddenGates);
-                global::StaticRnn.Runtime.Kernels.GruUpdate(inputGates, hiddenGates, StaticRnnWeights.Layer1_L1_Forward_HiddenBias, h);
-            }
-
-            /// <summary>Layer 1, Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true), stacked layer 1, backward: one step, 12 inputs -> 6 state.</summary>
-            private static void Layer1_L1_Backward_Step(global::System.ReadOnlySpan<float> x, global::System.Span<float> h, global::System.Span<float> work)
-            {
-                var inputGates = work.Slice(0, 18);
-                var hiddenGates = work.Slice(18, 18);
-                // W_ih x + b_ih (+ b_hh for r and z) and W_hh h apart, blocks r, z, n: the reset gate scales W_hn h + b_hn only
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L1_Backward_Wx, x, inputGates);
-                global::StaticRnn.Runtime.Kernels.Add(StaticRnnWeights.Layer1_L1_Backward_Bias, inputGates);
-                global::StaticRnn.Runtime.Kernels.MatVec(StaticRnnWeights.Layer1_L1_Backward_Wh, h, hiddenGates);
-                global::StaticRnn.Runtime.Kernels.GruUpdate(inputGates, hiddenGates, StaticRnnWeights.Layer1_L1_Backward_HiddenBias, h);
+                {
+                    var padded = scratch.Slice(count * 72, count * 192);
+                    global::StaticRnn.Runtime.FastKernels.Project(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count * 12, inputs: 6, xStride: 6, padded, columns: 16);
+                    global::StaticRnn.Runtime.FastKernels.Activate(padded, rows: count * 12, count: 4, stride: 16, global::StaticRnn.Activation.Softmax);
+                    global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 16, output, 4, rows: count * 12, width: 4);
+                }
             }
         }
     }

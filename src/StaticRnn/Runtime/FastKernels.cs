@@ -1,0 +1,516 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using StaticRnn.Runtime.Simd;
+
+namespace StaticRnn.Runtime;
+
+/// <summary>
+/// The vectorized kernels generated code calls. Every entry point picks the widest accelerated vector type
+/// (JIT-time constant checks) and runs one generic implementation specialized for it; see
+/// <see cref="PackedLayout"/> for the weight layout. Spans are read without bounds checks: the generated
+/// caller passes spans whose lengths the generator computed from the same shapes.
+/// </summary>
+/// <remarks>Public only so generated code in user assemblies can call it; not a supported API.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class FastKernels
+{
+    /// <summary>How many sequences the batch kernels advance together; each weight load serves all of them.</summary>
+    public const int Group = 4;
+
+    // ---- y[r] = b + x[r] · W  (W row-major [inputs][columns], columns a multiple of the block) ----
+
+    /// <summary>y[r, :] = bias + Σ_j x[r, j] · weights[j, :] for each of <paramref name="rows"/> rows.</summary>
+    public static void Project(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, int inputs, int xStride, Span<float> y, int columns)
+    {
+        switch (SimdWidth.Best)
+        {
+            case 16: Project<V512>(weights, bias, x, rows, inputs, xStride, y, columns); break;
+            case 8: Project<V256>(weights, bias, x, rows, inputs, xStride, y, columns); break;
+            case 4: Project<V128>(weights, bias, x, rows, inputs, xStride, y, columns); break;
+            default: Project<Scalar>(weights, bias, x, rows, inputs, xStride, y, columns); break;
+        }
+    }
+
+    private static void Project<T>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, int inputs, int xStride, Span<float> y, int columns)
+        where T : struct, ISimd<T>
+    {
+        ref var w = ref MemoryMarshal.GetReference(weights);
+        ref var b = ref MemoryMarshal.GetReference(bias);
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var y0 = ref MemoryMarshal.GetReference(y);
+        var n = T.Count;
+        var r = 0;
+        // Four rows at a time: each weight vector loaded once serves four rows.
+        for (; r + 4 <= rows; r += 4)
+        {
+            ref var xa = ref Unsafe.Add(ref x0, r * xStride);
+            ref var xb = ref Unsafe.Add(ref xa, xStride);
+            ref var xc = ref Unsafe.Add(ref xb, xStride);
+            ref var xd = ref Unsafe.Add(ref xc, xStride);
+            for (var col = 0; col < columns; col += n)
+            {
+                var bv = T.Load(ref b, col);
+                T a0 = bv, a1 = bv, a2 = bv, a3 = bv;
+                for (var j = 0; j < inputs; j++)
+                {
+                    var wv = T.Load(ref w, j * columns + col);
+                    a0 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref xa, j)), wv, a0);
+                    a1 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref xb, j)), wv, a1);
+                    a2 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref xc, j)), wv, a2);
+                    a3 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref xd, j)), wv, a3);
+                }
+                T.Store(a0, ref y0, r * columns + col);
+                T.Store(a1, ref y0, (r + 1) * columns + col);
+                T.Store(a2, ref y0, (r + 2) * columns + col);
+                T.Store(a3, ref y0, (r + 3) * columns + col);
+            }
+        }
+        for (; r < rows; r++)
+        {
+            ref var xa = ref Unsafe.Add(ref x0, r * xStride);
+            var col = 0;
+            // Two vectors at a time for independent FMA chains.
+            for (; col + 2 * n <= columns; col += 2 * n)
+            {
+                var a0 = T.Load(ref b, col);
+                var a1 = T.Load(ref b, col + n);
+                for (var j = 0; j < inputs; j++)
+                {
+                    var xv = T.Broadcast(Unsafe.Add(ref xa, j));
+                    a0 = T.MultiplyAdd(xv, T.Load(ref w, j * columns + col), a0);
+                    a1 = T.MultiplyAdd(xv, T.Load(ref w, j * columns + col + n), a1);
+                }
+                T.Store(a0, ref y0, r * columns + col);
+                T.Store(a1, ref y0, r * columns + col + n);
+            }
+            for (; col < columns; col += n)
+            {
+                var a0 = T.Load(ref b, col);
+                for (var j = 0; j < inputs; j++)
+                    a0 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref xa, j)), T.Load(ref w, j * columns + col), a0);
+                T.Store(a0, ref y0, r * columns + col);
+            }
+        }
+    }
+
+    // ---- Activations over a span ----
+
+    /// <summary>Applies <paramref name="activation"/> to each of <paramref name="rows"/> rows of <paramref name="count"/>
+    /// values (Softmax normalizes each row).</summary>
+    public static void Activate(Span<float> values, int rows, int count, int stride, Activation activation)
+    {
+        if (activation == Activation.None)
+            return;
+        for (var r = 0; r < rows; r++)
+        {
+            var row = values.Slice(r * stride, count);
+            switch (activation)
+            {
+                case Activation.Softmax:
+                    Softmax(row);
+                    break;
+                default:
+                    switch (SimdWidth.Best)
+                    {
+                        case 16: Activate<V512>(row, activation); break;
+                        case 8: Activate<V256>(row, activation); break;
+                        case 4: Activate<V128>(row, activation); break;
+                        default: Activate<Scalar>(row, activation); break;
+                    }
+                    break;
+            }
+        }
+    }
+
+    private static void Activate<T>(Span<float> values, Activation activation) where T : struct, ISimd<T>
+    {
+        ref var v = ref MemoryMarshal.GetReference(values);
+        var i = 0;
+        for (; i + T.Count <= values.Length; i += T.Count)
+            T.Store(Activate(T.Load(ref v, i), activation), ref v, i);
+        for (; i < values.Length; i++)
+            Unsafe.Add(ref v, i) = Activate(new Scalar(Unsafe.Add(ref v, i)), activation).V;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Activate<T>(T x, Activation activation) where T : struct, ISimd<T> => activation switch
+    {
+        Activation.Sigmoid => VectorMath.Sigmoid(x),
+        Activation.Tanh => VectorMath.Tanh(x),
+        Activation.Relu => T.Select(T.LessThan(x, T.Zero), T.Zero, x),   // NaN stays NaN, as in PyTorch
+        _ => x,
+    };
+
+    private static void Softmax(Span<float> values)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in values)
+            max = MathF.Max(max, v);
+        var sum = 0f;
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = MathF.Exp(values[i] - max);
+            sum += values[i];
+        }
+        var scale = 1f / sum;
+        for (var i = 0; i < values.Length; i++)
+            values[i] *= scale;
+    }
+
+    // ---- Moving values ----
+
+    /// <summary>Copies <paramref name="rows"/> rows of <paramref name="width"/> floats between buffers of different strides.</summary>
+    public static void CopyRows(ReadOnlySpan<float> source, int sourceStride, Span<float> destination, int destinationStride, int rows, int width)
+    {
+        for (var r = 0; r < rows; r++)
+            source.Slice(r * sourceStride, width).CopyTo(destination.Slice(r * destinationStride, width));
+    }
+
+    /// <summary>Combines a bidirectional layer's two outputs into <paramref name="destination"/>.</summary>
+    public static void Merge(ReadOnlySpan<float> forward, ReadOnlySpan<float> backward, Span<float> destination, MergeMode mode)
+    {
+        if (mode == MergeMode.Concat)
+        {
+            forward.CopyTo(destination);
+            backward.CopyTo(destination.Slice(forward.Length));
+            return;
+        }
+        for (var i = 0; i < forward.Length; i++)
+        {
+            destination[i] = mode switch
+            {
+                MergeMode.Sum => forward[i] + backward[i],
+                MergeMode.Multiply => forward[i] * backward[i],
+                _ => (forward[i] + backward[i]) * 0.5f,
+            };
+        }
+    }
+
+    // ---- Recurrent layers ----
+
+    /// <summary>Runs one direction of a recurrent layer over <paramref name="count"/> sequences.</summary>
+    /// <param name="cell">Which cell: LSTM (gates i, f, g, o), GRU (r, z, n; reset-after) or Elman.</param>
+    /// <param name="activation">The Elman cell's activation; ignored by the others.</param>
+    /// <param name="inputGates">[count][steps][G × padded hidden]: x · W_ih + biases, gate-interleaved.</param>
+    /// <param name="recurrentWeights">[hidden][G × padded hidden]: W_hh, transposed and gate-interleaved.</param>
+    /// <param name="hiddenBias">GRU: b_hn, [padded hidden]; empty otherwise.</param>
+    /// <param name="hidden">Units of the hidden state.</param>
+    /// <param name="steps">Time steps of each sequence.</param>
+    /// <param name="count">Sequences advanced together.</param>
+    /// <param name="reverse">Run from the last step to the first (a backward direction).</param>
+    /// <param name="state">[count][2 × padded hidden] for h (two halves, swapped each step) then, for LSTM,
+    /// [count][padded hidden] for c. Read as the initial state; the final h is left in each first half.</param>
+    /// <param name="output">[count][steps][outputStride]: h of each step at <paramref name="outputOffset"/>; empty for none.</param>
+    /// <param name="outputStride">Floats per step in <paramref name="output"/>.</param>
+    /// <param name="outputOffset">Where in a step's row this direction's h goes.</param>
+    public static void Recurrent(RecurrentCell cell, Activation activation, ReadOnlySpan<float> inputGates, ReadOnlySpan<float> recurrentWeights,
+        ReadOnlySpan<float> hiddenBias, int hidden, int steps, int count, bool reverse, Span<float> state,
+        Span<float> output, int outputStride, int outputOffset)
+    {
+        switch (SimdWidth.Best)
+        {
+            case 16: Recurrent<V512>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            case 8: Recurrent<V256>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            case 4: Recurrent<V128>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            default: Recurrent<Scalar>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+        }
+    }
+
+    private static void Recurrent<T>(RecurrentCell cell, Activation activation, ReadOnlySpan<float> inputGates, ReadOnlySpan<float> recurrentWeights,
+        ReadOnlySpan<float> hiddenBias, int hidden, int steps, int count, bool reverse, Span<float> state,
+        Span<float> output, int outputStride, int outputOffset)
+        where T : struct, ISimd<T>
+    {
+        var padded = PackedLayout.Padded(hidden);
+        var gates = cell == RecurrentCell.Lstm ? 4 : cell == RecurrentCell.Gru ? 3 : 1;
+        var columns = gates * padded;
+        var hStride = 2 * padded;
+        ref var h0 = ref MemoryMarshal.GetReference(state);
+        ref var c0 = ref Unsafe.Add(ref h0, count * hStride);
+        ref var gx0 = ref MemoryMarshal.GetReference(inputGates);
+        ref var w = ref MemoryMarshal.GetReference(recurrentWeights);
+        ref var bhn = ref MemoryMarshal.GetReference(hiddenBias);
+
+        for (var step = 0; step < steps; step++)
+        {
+            var t = reverse ? steps - 1 - step : step;
+            // h alternates between the two halves of each sequence's h region.
+            var read = (step & 1) * padded;
+            var write = padded - read;
+            var s = 0;
+            for (; s + Group <= count; s += Group)
+            {
+                var cells = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
+                    ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride,
+                    ref Unsafe.Add(ref c0, s * padded), padded);
+                switch (cell)
+                {
+                    case RecurrentCell.Lstm: LstmStep4<T>(ref cells, ref w, hidden, padded); break;
+                    case RecurrentCell.Gru: GruStep4<T>(ref cells, ref w, ref bhn, hidden, padded); break;
+                    default: RnnStep4<T>(ref cells, ref w, hidden, padded, activation); break;
+                }
+            }
+            for (; s < count; s++)
+            {
+                ref var gx = ref Unsafe.Add(ref gx0, (s * steps + t) * columns);
+                ref var hRead = ref Unsafe.Add(ref h0, s * hStride + read);
+                ref var hWrite = ref Unsafe.Add(ref h0, s * hStride + write);
+                switch (cell)
+                {
+                    case RecurrentCell.Lstm: LstmStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, ref Unsafe.Add(ref c0, s * padded)); break;
+                    case RecurrentCell.Gru: GruStep<T>(ref gx, ref w, ref bhn, hidden, padded, ref hRead, ref hWrite); break;
+                    default: RnnStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, activation); break;
+                }
+            }
+            if (!output.IsEmpty)
+            {
+                for (s = 0; s < count; s++)
+                    state.Slice(s * hStride + write, hidden).CopyTo(output.Slice((s * steps + t) * outputStride + outputOffset, hidden));
+            }
+        }
+        // Leave the final h in the first half of each h region.
+        if ((steps & 1) == 1)
+        {
+            for (var s = 0; s < count; s++)
+                state.Slice(s * hStride + padded, padded).CopyTo(state.Slice(s * hStride, padded));
+        }
+    }
+
+    /// <summary>One sequence's LSTM step: gates = gx + h · W_hh, then c and h, one unit chunk at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmStep<T>(ref float gx, ref float w, int hidden, int padded, ref float hRead, ref float hWrite, ref float c)
+        where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        var columns = 4 * padded;
+        for (var u = 0; u < padded; u += B)
+        {
+            for (var lane = 0; lane < B; lane += T.Count)
+            {
+                var col = 4 * u + lane;
+                var ai = T.Load(ref gx, col);
+                var af = T.Load(ref gx, col + B);
+                var ag = T.Load(ref gx, col + 2 * B);
+                var ao = T.Load(ref gx, col + 3 * B);
+                for (var j = 0; j < hidden; j++)
+                {
+                    var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                    var row = j * columns + col;
+                    ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
+                    af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
+                    ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
+                    ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
+                }
+                LstmFinish(ai, af, ag, ao, ref c, ref hWrite, u + lane);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmFinish<T>(T ai, T af, T ag, T ao, ref float c, ref float h, int unit) where T : struct, ISimd<T>
+    {
+        var cell = T.MultiplyAdd(VectorMath.Sigmoid(af), T.Load(ref c, unit), T.Multiply(VectorMath.Sigmoid(ai), VectorMath.Tanh(ag)));
+        T.Store(cell, ref c, unit);
+        T.Store(T.Multiply(VectorMath.Sigmoid(ao), VectorMath.Tanh(cell)), ref h, unit);
+    }
+
+    /// <summary>One sequence's GRU step (reset-after): r, z = σ(gx + h · W), n = tanh(gx_n + r · (h · W_n + b_hn)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruStep<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite)
+        where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        var columns = 3 * padded;
+        for (var u = 0; u < padded; u += B)
+        {
+            for (var lane = 0; lane < B; lane += T.Count)
+            {
+                var col = 3 * u + lane;
+                var ar = T.Load(ref gx, col);
+                var az = T.Load(ref gx, col + B);
+                var an = T.Load(ref bhn, u + lane);
+                for (var j = 0; j < hidden; j++)
+                {
+                    var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                    var row = j * columns + col;
+                    ar = T.MultiplyAdd(hj, T.Load(ref w, row), ar);
+                    az = T.MultiplyAdd(hj, T.Load(ref w, row + B), az);
+                    an = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), an);
+                }
+                GruFinish(ar, az, an, T.Load(ref gx, col + 2 * B), ref hRead, ref hWrite, u + lane);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruFinish<T>(T ar, T az, T an, T xn, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
+    {
+        var z = VectorMath.Sigmoid(az);
+        var n = VectorMath.Tanh(T.MultiplyAdd(VectorMath.Sigmoid(ar), an, xn));
+        // (1 − z) · n + z · h = n + z · (h − n)
+        T.Store(T.MultiplyAdd(z, T.Subtract(T.Load(ref hRead, unit), n), n), ref hWrite, unit);
+    }
+
+    /// <summary>One sequence's Elman step: h = act(gx + h · W).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RnnStep<T>(ref float gx, ref float w, int hidden, int padded, ref float hRead, ref float hWrite, Activation activation)
+        where T : struct, ISimd<T>
+    {
+        for (var col = 0; col < padded; col += T.Count)
+        {
+            var a = T.Load(ref gx, col);
+            for (var j = 0; j < hidden; j++)
+                a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref hRead, j)), T.Load(ref w, j * padded + col), a);
+            T.Store(Activate(a, activation), ref hWrite, col);
+        }
+    }
+
+    /// <summary>Four sequences' rows of one step, for the batch kernels.</summary>
+    private ref struct CellRows(ref float gates, int gatesStride, ref float hRead, ref float hWrite, int hStride, ref float c, int cStride)
+    {
+        public ref float Gates = ref gates;
+        public readonly int GatesStride = gatesStride;
+        public ref float HRead = ref hRead;
+        public ref float HWrite = ref hWrite;
+        public readonly int HStride = hStride;
+        public ref float C = ref c;
+        public readonly int CStride = cStride;
+    }
+
+    /// <summary>LSTM step of four sequences at once: each weight vector loaded once serves all four.</summary>
+    private static void LstmStep4<T>(ref CellRows rows, ref float w, int hidden, int padded) where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        var columns = 4 * padded;
+        ref var g0 = ref rows.Gates;
+        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
+        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
+        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
+        ref var h0 = ref rows.HRead;
+        ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
+        ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
+        ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
+        for (var u = 0; u < padded; u += B)
+        {
+            for (var lane = 0; lane < B; lane += T.Count)
+            {
+                var col = 4 * u + lane;
+                T i0 = T.Load(ref g0, col), f0 = T.Load(ref g0, col + B), c0 = T.Load(ref g0, col + 2 * B), o0 = T.Load(ref g0, col + 3 * B);
+                T i1 = T.Load(ref g1, col), f1 = T.Load(ref g1, col + B), c1 = T.Load(ref g1, col + 2 * B), o1 = T.Load(ref g1, col + 3 * B);
+                T i2 = T.Load(ref g2, col), f2 = T.Load(ref g2, col + B), c2 = T.Load(ref g2, col + 2 * B), o2 = T.Load(ref g2, col + 3 * B);
+                T i3 = T.Load(ref g3, col), f3 = T.Load(ref g3, col + B), c3 = T.Load(ref g3, col + 2 * B), o3 = T.Load(ref g3, col + 3 * B);
+                for (var j = 0; j < hidden; j++)
+                {
+                    var row = j * columns + col;
+                    var wi = T.Load(ref w, row);
+                    var wf = T.Load(ref w, row + B);
+                    var wg = T.Load(ref w, row + 2 * B);
+                    var wo = T.Load(ref w, row + 3 * B);
+                    var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
+                    i0 = T.MultiplyAdd(x0, wi, i0); f0 = T.MultiplyAdd(x0, wf, f0); c0 = T.MultiplyAdd(x0, wg, c0); o0 = T.MultiplyAdd(x0, wo, o0);
+                    var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
+                    i1 = T.MultiplyAdd(x1, wi, i1); f1 = T.MultiplyAdd(x1, wf, f1); c1 = T.MultiplyAdd(x1, wg, c1); o1 = T.MultiplyAdd(x1, wo, o1);
+                    var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
+                    i2 = T.MultiplyAdd(x2, wi, i2); f2 = T.MultiplyAdd(x2, wf, f2); c2 = T.MultiplyAdd(x2, wg, c2); o2 = T.MultiplyAdd(x2, wo, o2);
+                    var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
+                    i3 = T.MultiplyAdd(x3, wi, i3); f3 = T.MultiplyAdd(x3, wf, f3); c3 = T.MultiplyAdd(x3, wg, c3); o3 = T.MultiplyAdd(x3, wo, o3);
+                }
+                var unit = u + lane;
+                LstmFinish(i0, f0, c0, o0, ref rows.C, ref rows.HWrite, unit);
+                LstmFinish(i1, f1, c1, o1, ref Unsafe.Add(ref rows.C, rows.CStride), ref Unsafe.Add(ref rows.HWrite, rows.HStride), unit);
+                LstmFinish(i2, f2, c2, o2, ref Unsafe.Add(ref rows.C, 2 * rows.CStride), ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), unit);
+                LstmFinish(i3, f3, c3, o3, ref Unsafe.Add(ref rows.C, 3 * rows.CStride), ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), unit);
+            }
+        }
+    }
+
+    /// <summary>GRU step of four sequences at once.</summary>
+    private static void GruStep4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded) where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        var columns = 3 * padded;
+        ref var g0 = ref rows.Gates;
+        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
+        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
+        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
+        ref var h0 = ref rows.HRead;
+        ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
+        ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
+        ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
+        for (var u = 0; u < padded; u += B)
+        {
+            for (var lane = 0; lane < B; lane += T.Count)
+            {
+                var col = 3 * u + lane;
+                var bn = T.Load(ref bhn, u + lane);
+                T r0 = T.Load(ref g0, col), z0 = T.Load(ref g0, col + B), n0 = bn;
+                T r1 = T.Load(ref g1, col), z1 = T.Load(ref g1, col + B), n1 = bn;
+                T r2 = T.Load(ref g2, col), z2 = T.Load(ref g2, col + B), n2 = bn;
+                T r3 = T.Load(ref g3, col), z3 = T.Load(ref g3, col + B), n3 = bn;
+                for (var j = 0; j < hidden; j++)
+                {
+                    var row = j * columns + col;
+                    var wr = T.Load(ref w, row);
+                    var wz = T.Load(ref w, row + B);
+                    var wn = T.Load(ref w, row + 2 * B);
+                    var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
+                    r0 = T.MultiplyAdd(x0, wr, r0); z0 = T.MultiplyAdd(x0, wz, z0); n0 = T.MultiplyAdd(x0, wn, n0);
+                    var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
+                    r1 = T.MultiplyAdd(x1, wr, r1); z1 = T.MultiplyAdd(x1, wz, z1); n1 = T.MultiplyAdd(x1, wn, n1);
+                    var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
+                    r2 = T.MultiplyAdd(x2, wr, r2); z2 = T.MultiplyAdd(x2, wz, z2); n2 = T.MultiplyAdd(x2, wn, n2);
+                    var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
+                    r3 = T.MultiplyAdd(x3, wr, r3); z3 = T.MultiplyAdd(x3, wz, z3); n3 = T.MultiplyAdd(x3, wn, n3);
+                }
+                var unit = u + lane;
+                GruFinish(r0, z0, n0, T.Load(ref g0, col + 2 * B), ref h0, ref rows.HWrite, unit);
+                GruFinish(r1, z1, n1, T.Load(ref g1, col + 2 * B), ref h1, ref Unsafe.Add(ref rows.HWrite, rows.HStride), unit);
+                GruFinish(r2, z2, n2, T.Load(ref g2, col + 2 * B), ref h2, ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), unit);
+                GruFinish(r3, z3, n3, T.Load(ref g3, col + 2 * B), ref h3, ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), unit);
+            }
+        }
+    }
+
+    /// <summary>Elman step of four sequences at once.</summary>
+    private static void RnnStep4<T>(ref CellRows rows, ref float w, int hidden, int padded, Activation activation) where T : struct, ISimd<T>
+    {
+        ref var g0 = ref rows.Gates;
+        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
+        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
+        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
+        ref var h0 = ref rows.HRead;
+        ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
+        ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
+        ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
+        for (var col = 0; col < padded; col += T.Count)
+        {
+            T a0 = T.Load(ref g0, col), a1 = T.Load(ref g1, col), a2 = T.Load(ref g2, col), a3 = T.Load(ref g3, col);
+            for (var j = 0; j < hidden; j++)
+            {
+                var wv = T.Load(ref w, j * padded + col);
+                a0 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h0, j)), wv, a0);
+                a1 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h1, j)), wv, a1);
+                a2 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h2, j)), wv, a2);
+                a3 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h3, j)), wv, a3);
+            }
+            T.Store(Activate(a0, activation), ref rows.HWrite, col);
+            T.Store(Activate(a1, activation), ref Unsafe.Add(ref rows.HWrite, rows.HStride), col);
+            T.Store(Activate(a2, activation), ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), col);
+            T.Store(Activate(a3, activation), ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), col);
+        }
+    }
+}
+
+/// <summary>The recurrent cells the kernels implement.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public enum RecurrentCell
+{
+    /// <summary>PyTorch nn.LSTM.</summary>
+    Lstm,
+    /// <summary>PyTorch nn.GRU (reset-after).</summary>
+    Gru,
+    /// <summary>PyTorch nn.RNN.</summary>
+    Rnn,
+}
