@@ -223,58 +223,120 @@ public static class FastKernels
         Span<float> output, int outputStride, int outputOffset)
         where T : struct, ISimd<T>
     {
+        // One specialized time loop per cell, so nothing inside it branches on the cell kind.
+        var run = new RunArguments(inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset, activation);
+        switch (cell)
+        {
+            case RecurrentCell.Lstm: RunSteps<T, LstmCell>(ref run); break;
+            case RecurrentCell.Gru: RunSteps<T, GruCell>(ref run); break;
+            default: RunSteps<T, RnnCell>(ref run); break;
+        }
+    }
+
+    private ref struct RunArguments(ReadOnlySpan<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> hiddenBias,
+        int hidden, int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset, Activation activation)
+    {
+        public readonly ReadOnlySpan<float> InputGates = inputGates;
+        public readonly ReadOnlySpan<float> RecurrentWeights = recurrentWeights;
+        public readonly ReadOnlySpan<float> HiddenBias = hiddenBias;
+        public readonly int Hidden = hidden, Steps = steps, Count = count, OutputStride = outputStride, OutputOffset = outputOffset;
+        public readonly bool Reverse = reverse;
+        public readonly Span<float> State = state;
+        public readonly Span<float> Output = output;
+        public readonly Activation Activation = activation;
+    }
+
+    /// <summary>A recurrent cell's step, for one sequence and for four at once.</summary>
+    private interface ICell
+    {
+        static abstract int Gates { get; }
+        static abstract bool HasCellState { get; }
+        static abstract void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T>;
+        static abstract void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
+            where T : struct, ISimd<T>;
+    }
+
+    private struct LstmCell : ICell
+    {
+        public static int Gates => 4;
+        public static bool HasCellState => true;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => LstmStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, ref c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
+            where T : struct, ISimd<T> => LstmStep4<T>(ref rows, ref w, hidden, padded);
+    }
+
+    private struct GruCell : ICell
+    {
+        public static int Gates => 3;
+        public static bool HasCellState => false;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => GruStep<T>(ref gx, ref w, ref bhn, hidden, padded, ref hRead, ref hWrite);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
+            where T : struct, ISimd<T> => GruStep4<T>(ref rows, ref w, ref bhn, hidden, padded);
+    }
+
+    private struct RnnCell : ICell
+    {
+        public static int Gates => 1;
+        public static bool HasCellState => false;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => RnnStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, activation);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
+            where T : struct, ISimd<T> => RnnStep4<T>(ref rows, ref w, hidden, padded, activation);
+    }
+
+    private static void RunSteps<T, TCell>(ref RunArguments run) where T : struct, ISimd<T> where TCell : struct, ICell
+    {
+        int hidden = run.Hidden, steps = run.Steps, count = run.Count;
         var padded = PackedLayout.Padded(hidden);
-        var gates = cell == RecurrentCell.Lstm ? 4 : cell == RecurrentCell.Gru ? 3 : 1;
-        var columns = gates * padded;
+        var columns = TCell.Gates * padded;
         var hStride = 2 * padded;
-        ref var h0 = ref MemoryMarshal.GetReference(state);
+        ref var h0 = ref MemoryMarshal.GetReference(run.State);
         ref var c0 = ref Unsafe.Add(ref h0, count * hStride);
-        ref var gx0 = ref MemoryMarshal.GetReference(inputGates);
-        ref var w = ref MemoryMarshal.GetReference(recurrentWeights);
-        ref var bhn = ref MemoryMarshal.GetReference(hiddenBias);
+        ref var gx0 = ref MemoryMarshal.GetReference(run.InputGates);
+        ref var w = ref MemoryMarshal.GetReference(run.RecurrentWeights);
+        ref var bhn = ref MemoryMarshal.GetReference(run.HiddenBias);
+        var writesOutput = !run.Output.IsEmpty;
 
         for (var step = 0; step < steps; step++)
         {
-            var t = reverse ? steps - 1 - step : step;
+            var t = run.Reverse ? steps - 1 - step : step;
             // h alternates between the two halves of each sequence's h region.
             var read = (step & 1) * padded;
             var write = padded - read;
             var s = 0;
             for (; s + Group <= count; s += Group)
             {
-                var cells = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
+                var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
                     ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride,
                     ref Unsafe.Add(ref c0, s * padded), padded);
-                switch (cell)
-                {
-                    case RecurrentCell.Lstm: LstmStep4<T>(ref cells, ref w, hidden, padded); break;
-                    case RecurrentCell.Gru: GruStep4<T>(ref cells, ref w, ref bhn, hidden, padded); break;
-                    default: RnnStep4<T>(ref cells, ref w, hidden, padded, activation); break;
-                }
+                TCell.Step4<T>(ref rows, ref w, ref bhn, hidden, padded, run.Activation);
             }
             for (; s < count; s++)
             {
-                ref var gx = ref Unsafe.Add(ref gx0, (s * steps + t) * columns);
-                ref var hRead = ref Unsafe.Add(ref h0, s * hStride + read);
-                ref var hWrite = ref Unsafe.Add(ref h0, s * hStride + write);
-                switch (cell)
-                {
-                    case RecurrentCell.Lstm: LstmStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, ref Unsafe.Add(ref c0, s * padded)); break;
-                    case RecurrentCell.Gru: GruStep<T>(ref gx, ref w, ref bhn, hidden, padded, ref hRead, ref hWrite); break;
-                    default: RnnStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, activation); break;
-                }
+                TCell.Step<T>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref w, ref bhn, hidden, padded,
+                    ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write),
+                    ref Unsafe.Add(ref c0, s * padded), run.Activation);
             }
-            if (!output.IsEmpty)
+            if (writesOutput)
             {
                 for (s = 0; s < count; s++)
-                    state.Slice(s * hStride + write, hidden).CopyTo(output.Slice((s * steps + t) * outputStride + outputOffset, hidden));
+                    run.State.Slice(s * hStride + write, hidden).CopyTo(run.Output.Slice((s * steps + t) * run.OutputStride + run.OutputOffset, hidden));
             }
         }
         // Leave the final h in the first half of each h region.
         if ((steps & 1) == 1)
         {
             for (var s = 0; s < count; s++)
-                state.Slice(s * hStride + padded, padded).CopyTo(state.Slice(s * hStride, padded));
+                run.State.Slice(s * hStride + padded, padded).CopyTo(run.State.Slice(s * hStride, padded));
         }
     }
 
@@ -294,7 +356,25 @@ public static class FastKernels
                 var af = T.Load(ref gx, col + B);
                 var ag = T.Load(ref gx, col + 2 * B);
                 var ao = T.Load(ref gx, col + 3 * B);
-                for (var j = 0; j < hidden; j++)
+                // Two chains per gate (even and odd j) halve the FMA latency on the step's critical path.
+                T bi = T.Zero, bf = T.Zero, bg = T.Zero, bo = T.Zero;
+                var j = 0;
+                for (; j + 2 <= hidden; j += 2)
+                {
+                    var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                    var hk = T.Broadcast(Unsafe.Add(ref hRead, j + 1));
+                    var row = j * columns + col;
+                    ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
+                    af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
+                    ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
+                    ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
+                    row += columns;
+                    bi = T.MultiplyAdd(hk, T.Load(ref w, row), bi);
+                    bf = T.MultiplyAdd(hk, T.Load(ref w, row + B), bf);
+                    bg = T.MultiplyAdd(hk, T.Load(ref w, row + 2 * B), bg);
+                    bo = T.MultiplyAdd(hk, T.Load(ref w, row + 3 * B), bo);
+                }
+                if (j < hidden)
                 {
                     var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
                     var row = j * columns + col;
@@ -303,7 +383,7 @@ public static class FastKernels
                     ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
                     ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
                 }
-                LstmFinish(ai, af, ag, ao, ref c, ref hWrite, u + lane);
+                LstmFinish(T.Add(ai, bi), T.Add(af, bf), T.Add(ag, bg), T.Add(ao, bo), ref c, ref hWrite, u + lane);
             }
         }
     }

@@ -22,7 +22,10 @@ internal interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
     static abstract TSelf Divide(TSelf a, TSelf b);
     /// <summary>a × b + c, fused where the hardware has FMA.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+    /// <summary>a &lt; b ? a : b, lane by lane: the hardware's minimum, which gives b when either is NaN
+    /// (put the value that may be NaN second to keep it).</summary>
     static abstract TSelf Min(TSelf a, TSelf b);
+    /// <summary>a &gt; b ? a : b, lane by lane; b when either is NaN.</summary>
     static abstract TSelf Max(TSelf a, TSelf b);
     static abstract TSelf Floor(TSelf a);
     /// <summary>2^n for integral n in [-126, 127], built from the exponent bits.</summary>

@@ -20,7 +20,7 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Exp<T>(T x) where T : struct, ISimd<T>
     {
-        x = T.Max(T.Min(x, T.Broadcast(ExpMax)), T.Broadcast(ExpMin));
+        x = T.Max(T.Broadcast(ExpMin), T.Min(T.Broadcast(ExpMax), x));   // x second: NaN stays NaN
         var n = T.Floor(T.MultiplyAdd(x, T.Broadcast(Log2E), T.Broadcast(0.5f)));
         var r = T.MultiplyAdd(n, T.Broadcast(-Ln2High), x);
         r = T.MultiplyAdd(n, T.Broadcast(-Ln2Low), r);

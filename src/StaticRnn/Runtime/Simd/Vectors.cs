@@ -2,8 +2,17 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using static StaticRnn.Runtime.Simd.Pow2Constants;
 
 namespace StaticRnn.Runtime.Simd;
+
+internal static class Pow2Constants
+{
+    /// <summary>1.5 × 2^23: adding it to an integral float puts the integer in the low mantissa bits.</summary>
+    public const float MagicRound = 12582912f;
+    /// <summary>127 − the bits of <see cref="MagicRound"/>: turns those bits into a biased exponent.</summary>
+    public const int ExponentBias = 127 - 0x4B400000;
+}
 
 /// <summary>512-bit vectors (AVX-512).</summary>
 internal readonly struct V512(Vector512<float> v) : ISimd<V512>
@@ -38,17 +47,27 @@ internal readonly struct V512(Vector512<float> v) : ISimd<V512>
     public static V512 MultiplyAdd(V512 a, V512 b, V512 c) => new(Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a.V, b.V, c.V) : a.V * b.V + c.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 Min(V512 a, V512 b) => new(Vector512.Min(a.V, b.V));
+    public static V512 Min(V512 a, V512 b) =>
+#if NET9_0_OR_GREATER
+        new(Vector512.MinNative(a.V, b.V));
+#else
+        new(Vector512.Min(a.V, b.V));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 Max(V512 a, V512 b) => new(Vector512.Max(a.V, b.V));
+    public static V512 Max(V512 a, V512 b) =>
+#if NET9_0_OR_GREATER
+        new(Vector512.MaxNative(a.V, b.V));
+#else
+        new(Vector512.Max(a.V, b.V));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Floor(V512 a) => new(Vector512.Floor(a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Pow2(V512 n) =>
-        new((Vector512.ConvertToInt32(n.V) + Vector512.Create(127) << 23).AsSingle());
+        new((((n.V + Vector512.Create(MagicRound)).AsInt32() + Vector512.Create(ExponentBias)) << 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 LessThan(V512 a, V512 b) => new(Vector512.LessThan(a.V, b.V));
@@ -97,17 +116,27 @@ internal readonly struct V256(Vector256<float> v) : ISimd<V256>
     public static V256 MultiplyAdd(V256 a, V256 b, V256 c) => new(Fma.IsSupported ? Fma.MultiplyAdd(a.V, b.V, c.V) : a.V * b.V + c.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Min(V256 a, V256 b) => new(Vector256.Min(a.V, b.V));
+    public static V256 Min(V256 a, V256 b) =>
+#if NET9_0_OR_GREATER
+        new(Vector256.MinNative(a.V, b.V));
+#else
+        new(Vector256.Min(a.V, b.V));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Max(V256 a, V256 b) => new(Vector256.Max(a.V, b.V));
+    public static V256 Max(V256 a, V256 b) =>
+#if NET9_0_OR_GREATER
+        new(Vector256.MaxNative(a.V, b.V));
+#else
+        new(Vector256.Max(a.V, b.V));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Floor(V256 a) => new(Vector256.Floor(a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Pow2(V256 n) =>
-        new((Vector256.ConvertToInt32(n.V) + Vector256.Create(127) << 23).AsSingle());
+        new((((n.V + Vector256.Create(MagicRound)).AsInt32() + Vector256.Create(ExponentBias)) << 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 LessThan(V256 a, V256 b) => new(Vector256.LessThan(a.V, b.V));
@@ -156,17 +185,27 @@ internal readonly struct V128(Vector128<float> v) : ISimd<V128>
     public static V128 MultiplyAdd(V128 a, V128 b, V128 c) => new(Fma.IsSupported ? Fma.MultiplyAdd(a.V, b.V, c.V) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c.V, a.V, b.V) : a.V * b.V + c.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 Min(V128 a, V128 b) => new(Vector128.Min(a.V, b.V));
+    public static V128 Min(V128 a, V128 b) =>
+#if NET9_0_OR_GREATER
+        new(Vector128.MinNative(a.V, b.V));
+#else
+        new(Vector128.Min(a.V, b.V));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 Max(V128 a, V128 b) => new(Vector128.Max(a.V, b.V));
+    public static V128 Max(V128 a, V128 b) =>
+#if NET9_0_OR_GREATER
+        new(Vector128.MaxNative(a.V, b.V));
+#else
+        new(Vector128.Max(a.V, b.V));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Floor(V128 a) => new(Vector128.Floor(a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Pow2(V128 n) =>
-        new((Vector128.ConvertToInt32(n.V) + Vector128.Create(127) << 23).AsSingle());
+        new((((n.V + Vector128.Create(MagicRound)).AsInt32() + Vector128.Create(ExponentBias)) << 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 LessThan(V128 a, V128 b) => new(Vector128.LessThan(a.V, b.V));
