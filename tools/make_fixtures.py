@@ -163,6 +163,9 @@ FIXTURES = [
     Fixture("emb_gru_seq", 9, [Emb(11, 5), Rec("gru", 8, seq=True), Dense(11, act="Softmax")]),
     Fixture("emb_lstm", 12, [Emb(20, 6), Rec("lstm", 10), Dense(1, act="Sigmoid")]),
     Fixture("emb_gru_bi", 8, [Emb(7, 3), Rec("gru", 5, bi=True), Dense(2)]),
+    # An embedding table of 20,000 values: above the generator's 16,384-value limit for literal arrays, so
+    # its weights are compiled as a base64 string (WeightsEmitter.MaxLiteralValues).
+    Fixture("emb_large_table", 6, [Emb(1000, 20), Rec("lstm", 7), Dense(3)]),
 
     # ---- heads ----------------------------------------------------------------------------
     Fixture("lstm_dense2", 8, [Rec("lstm", 9), Dense(8, weights="fc1", act="Relu"),

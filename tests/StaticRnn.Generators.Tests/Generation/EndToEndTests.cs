@@ -52,4 +52,24 @@ public class EndToEndTests
         Assert.Empty(run.AllDiagnostics);
         Assert.Contains("Shared.g.cs", run.Sources.Keys);
     }
+
+    [Fact]
+    public void Tensors_above_the_literal_limit_are_written_as_one_base64_string()
+    {
+        // 17 x 1000 = 17,000 values: above WeightsEmitter.MaxLiteralValues (16,384).
+        var weights = new SafeTensorsBuilder().EmbeddingTable("emb", 1000, 17).Gru("gru", 2, 17).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            [RnnModel("m.safetensors", SequenceLength = 3)]
+            [Embedding(1000, 17)]
+            [Gru(2)]
+            public static partial class LargeTable { }
+            """, new ProjectFile("m.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        var data = run.Sources["LargeTable.Weights.g.cs"];
+        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.FromBase64(", data);
+        Assert.Contains("\"u8, 17000);", data);
+        Assert.Contains("s_Layer2_Wx = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]", data);
+    }
 }

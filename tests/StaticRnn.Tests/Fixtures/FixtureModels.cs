@@ -215,6 +215,12 @@ public static partial class EmbLstm { }
 [Dense(2, Weights = "fc")]
 public static partial class EmbGruBi { }
 
+[RnnModel("Fixtures/emb_large_table.safetensors", SequenceLength = 6)]
+[Embedding(1000, 20, Weights = "emb")]
+[Lstm(7, Weights = "rnn")]
+[Dense(3, Weights = "fc")]
+public static partial class EmbLargeTable { }
+
 [RnnModel("Fixtures/lstm_dense2.safetensors", SequenceLength = 8, InputSize = 3)]
 [Lstm(9, Weights = "rnn")]
 [Dense(8, Weights = "fc1", Activation = Activation.Relu)]
@@ -542,6 +548,10 @@ public static class FixtureCatalog
             null, null, null,
             EmbGruBi.Predict, EmbGruBi.PredictBatch,
             null),
+        new FixtureModel("emb_large_table", EmbLargeTable.SequenceLength, EmbLargeTable.InputSize, EmbLargeTable.OutputSize, EmbLargeTable.StepOutputSize,
+            null, null, null,
+            EmbLargeTable.Predict, EmbLargeTable.PredictBatch,
+            (tok, y) => { var s = default(EmbLargeTable.State); for (int t = 0; t < EmbLargeTable.SequenceLength; t++) EmbLargeTable.Step(ref s, tok[t], y.Slice(t * EmbLargeTable.StepOutputSize, EmbLargeTable.StepOutputSize)); }),
         new FixtureModel("lstm_dense2", LstmDense2.SequenceLength, LstmDense2.InputSize, LstmDense2.OutputSize, LstmDense2.StepOutputSize,
             LstmDense2.Predict, LstmDense2.PredictBatch,
             (x, y) => { var s = default(LstmDense2.State); for (int t = 0; t < LstmDense2.SequenceLength; t++) LstmDense2.Step(ref s, x.Slice(t * LstmDense2.InputSize, LstmDense2.InputSize), y.Slice(t * LstmDense2.StepOutputSize, LstmDense2.StepOutputSize)); },
