@@ -72,6 +72,22 @@ public class FixtureTests
     }
 
     [Theory]
+    [MemberData(nameof(Models))]
+    public void PredictBatch_of_many_sequences_matches_PyTorch(string name)
+    {
+        // 19 sequences: a group of 16 (four tiles of four sequences sharing each weight load) and 3 more.
+        const int Count = 19;
+        var model = Model(name);
+        var reference = Reference.Load(name);
+        var outputs = new float[Count * model.OutputSize];
+        if (model.TakesTokens)
+            model.PredictBatchTokens!(Enumerable.Range(0, Count).SelectMany(i => reference.Tokens![i % reference.Count]).ToArray(), outputs);
+        else
+            model.PredictBatch!(Enumerable.Range(0, Count).SelectMany(i => reference.Inputs![i % reference.Count]).ToArray(), outputs);
+        AssertClose(Enumerable.Range(0, Count).SelectMany(i => reference.Expected[i % reference.Count]).ToArray(), outputs, $"{name}, batch of {Count}");
+    }
+
+    [Theory]
     [MemberData(nameof(SteppableModels))]
     public void Step_matches_PyTorch_at_every_step(string name)
     {

@@ -137,7 +137,7 @@ internal static class NetworkEmitter
         writer.Line();
 
         writer.Line("/// <summary>Runs the network on any whole number of sequences stored back to back, advancing");
-        writer.Line($"/// {Group} sequences at a time so that each weight loaded serves all of them.</summary>");
+        writer.Line($"/// {Group} sequences at a time so that the weights loaded serve all of them.</summary>");
         writer.Line($"/// <param name=\"{inputs}\">A multiple of {(tokens ? "SequenceLength tokens" : "SequenceLength × InputSize floats")}.</param>");
         writer.Line("/// <param name=\"outputs\">Receives OutputSize floats per sequence.</param>");
         writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
@@ -157,8 +157,9 @@ internal static class NetworkEmitter
         writer.Line();
     }
 
-    /// <summary>Sequences the batch path advances together (StaticRnn.Runtime.FastKernels.Group).</summary>
-    public const int Group = 4;
+    /// <summary>Sequences the batch path advances together: the recurrent kernel keeps each unit block's weights
+    /// in L1 while it serves all of them, four at a time.</summary>
+    public const int Group = 16;
 
     /// <summary>Declares <c>scratch</c>: on the stack when small, else a per-thread array made on first use
     /// (see <see cref="WriteThreadStaticScratch"/>).</summary>

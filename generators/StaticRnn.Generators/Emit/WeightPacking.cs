@@ -32,6 +32,25 @@ internal static class WeightPacking
         return packed;
     }
 
+    /// <summary>W_hh [gates × hidden, hidden] → block-major: for each block of 16 units, its hidden rows of
+    /// gates × 16 gate-interleaved columns, one block after another.</summary>
+    public static float[] RecurrentMatrix(float[] weights, int gates, int hidden)
+    {
+        var blockSize = hidden * gates * Block;
+        var packed = new float[Padded(hidden) / Block * blockSize];
+        for (var gate = 0; gate < gates; gate++)
+        {
+            for (var unit = 0; unit < hidden; unit++)
+            {
+                var row = (gate * hidden + unit) * hidden;
+                var start = unit / Block * blockSize + gate * Block + unit % Block;
+                for (var j = 0; j < hidden; j++)
+                    packed[start + j * gates * Block] = weights[row + j];
+            }
+        }
+        return packed;
+    }
+
     /// <summary>[gates × hidden] → [gates × padded hidden], gate-interleaved.</summary>
     public static float[] GateVector(float[] values, int gates, int hidden)
     {

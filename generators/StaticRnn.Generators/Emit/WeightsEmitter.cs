@@ -109,8 +109,8 @@ internal static class WeightsEmitter
                     {
                         yield return new(cell.InputWeights.Name, $"{cell.InputWeights.Source}, transposed, gate-interleaved",
                             WeightPacking.GateMatrix(cell.InputWeights.Values, gates, hidden, cell.InputWidth));
-                        yield return new(cell.RecurrentWeights.Name, $"{cell.RecurrentWeights.Source}, transposed, gate-interleaved",
-                            WeightPacking.GateMatrix(cell.RecurrentWeights.Values, gates, hidden, hidden));
+                        yield return new(cell.RecurrentWeights.Name, $"{cell.RecurrentWeights.Source}, transposed, gate-interleaved, block-major",
+                            WeightPacking.RecurrentMatrix(cell.RecurrentWeights.Values, gates, hidden));
                         yield return new(cell.Bias.Name, $"{cell.Bias.Source}, gate-interleaved", WeightPacking.GateVector(cell.Bias.Values, gates, hidden));
                         if (cell.HiddenBias is not null)
                             yield return new(cell.HiddenBias.Name, cell.HiddenBias.Source, WeightPacking.GateVector(cell.HiddenBias.Values, 1, hidden));

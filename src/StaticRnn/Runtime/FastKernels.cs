@@ -16,8 +16,8 @@ namespace StaticRnn.Runtime;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class FastKernels
 {
-    /// <summary>How many sequences the batch kernels advance together; each weight load serves all of them.</summary>
-    public const int Group = 4;
+    /// <summary>Sequences one register tile advances together: each weight vector loaded serves all of them.</summary>
+    public const int Tile = 4;
 
     // ---- y[r] = b + x[r] · W  (W row-major [inputs][columns], columns a multiple of the block) ----
 
@@ -49,7 +49,40 @@ public static class FastKernels
             ref var xb = ref Unsafe.Add(ref xa, xStride);
             ref var xc = ref Unsafe.Add(ref xb, xStride);
             ref var xd = ref Unsafe.Add(ref xc, xStride);
-            for (var col = 0; col < columns; col += n)
+            // 4 rows x 2 vectors = 8 independent FMA chains, enough to cover the FMA latency.
+            var col = 0;
+            for (; col + 2 * n <= columns; col += 2 * n)
+            {
+                var bv = T.Load(ref b, col);
+                var bw = T.Load(ref b, col + n);
+                T a0 = bv, a1 = bv, a2 = bv, a3 = bv, e0 = bw, e1 = bw, e2 = bw, e3 = bw;
+                for (var j = 0; j < inputs; j++)
+                {
+                    var wv = T.Load(ref w, j * columns + col);
+                    var ww = T.Load(ref w, j * columns + col + n);
+                    var xv = T.Broadcast(Unsafe.Add(ref xa, j));
+                    a0 = T.MultiplyAdd(xv, wv, a0);
+                    e0 = T.MultiplyAdd(xv, ww, e0);
+                    xv = T.Broadcast(Unsafe.Add(ref xb, j));
+                    a1 = T.MultiplyAdd(xv, wv, a1);
+                    e1 = T.MultiplyAdd(xv, ww, e1);
+                    xv = T.Broadcast(Unsafe.Add(ref xc, j));
+                    a2 = T.MultiplyAdd(xv, wv, a2);
+                    e2 = T.MultiplyAdd(xv, ww, e2);
+                    xv = T.Broadcast(Unsafe.Add(ref xd, j));
+                    a3 = T.MultiplyAdd(xv, wv, a3);
+                    e3 = T.MultiplyAdd(xv, ww, e3);
+                }
+                T.Store(a0, ref y0, r * columns + col);
+                T.Store(e0, ref y0, r * columns + col + n);
+                T.Store(a1, ref y0, (r + 1) * columns + col);
+                T.Store(e1, ref y0, (r + 1) * columns + col + n);
+                T.Store(a2, ref y0, (r + 2) * columns + col);
+                T.Store(e2, ref y0, (r + 2) * columns + col + n);
+                T.Store(a3, ref y0, (r + 3) * columns + col);
+                T.Store(e3, ref y0, (r + 3) * columns + col + n);
+            }
+            for (; col < columns; col += n)
             {
                 var bv = T.Load(ref b, col);
                 T a0 = bv, a1 = bv, a2 = bv, a3 = bv;
@@ -193,7 +226,8 @@ public static class FastKernels
     /// <summary>Runs one direction of a recurrent layer over <paramref name="count"/> sequences.</summary>
     /// <param name="cell">Which cell: LSTM (gates i, f, g, o), GRU (r, z, n; reset-after) or Elman.</param>
     /// <param name="activation">The Elman cell's activation; ignored by the others.</param>
-    /// <param name="inputGates">[count][steps][G × padded hidden]: x · W_ih + biases, gate-interleaved.</param>
+    /// <param name="inputGates">[count][steps][G × padded hidden]: x · W_ih + biases, gate-interleaved. Overwritten:
+    /// each step stores its finished pre-activations there before the activations run.</param>
     /// <param name="recurrentWeights">[hidden][G × padded hidden]: W_hh, transposed and gate-interleaved.</param>
     /// <param name="hiddenBias">GRU: b_hn, [padded hidden]; empty otherwise.</param>
     /// <param name="hidden">Units of the hidden state.</param>
@@ -205,7 +239,7 @@ public static class FastKernels
     /// <param name="output">[count][steps][outputStride]: h of each step at <paramref name="outputOffset"/>; empty for none.</param>
     /// <param name="outputStride">Floats per step in <paramref name="output"/>.</param>
     /// <param name="outputOffset">Where in a step's row this direction's h goes.</param>
-    public static void Recurrent(RecurrentCell cell, Activation activation, ReadOnlySpan<float> inputGates, ReadOnlySpan<float> recurrentWeights,
+    public static void Recurrent(RecurrentCell cell, Activation activation, Span<float> inputGates, ReadOnlySpan<float> recurrentWeights,
         ReadOnlySpan<float> hiddenBias, int hidden, int steps, int count, bool reverse, Span<float> state,
         Span<float> output, int outputStride, int outputOffset)
     {
@@ -218,7 +252,7 @@ public static class FastKernels
         }
     }
 
-    private static void Recurrent<T>(RecurrentCell cell, Activation activation, ReadOnlySpan<float> inputGates, ReadOnlySpan<float> recurrentWeights,
+    private static void Recurrent<T>(RecurrentCell cell, Activation activation, Span<float> inputGates, ReadOnlySpan<float> recurrentWeights,
         ReadOnlySpan<float> hiddenBias, int hidden, int steps, int count, bool reverse, Span<float> state,
         Span<float> output, int outputStride, int outputOffset)
         where T : struct, ISimd<T>
@@ -233,10 +267,10 @@ public static class FastKernels
         }
     }
 
-    private ref struct RunArguments(ReadOnlySpan<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> hiddenBias,
+    private ref struct RunArguments(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> hiddenBias,
         int hidden, int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset, Activation activation)
     {
-        public readonly ReadOnlySpan<float> InputGates = inputGates;
+        public readonly Span<float> InputGates = inputGates;
         public readonly ReadOnlySpan<float> RecurrentWeights = recurrentWeights;
         public readonly ReadOnlySpan<float> HiddenBias = hiddenBias;
         public readonly int Hidden = hidden, Steps = steps, Count = count, OutputStride = outputStride, OutputOffset = outputOffset;
@@ -251,9 +285,11 @@ public static class FastKernels
     {
         static abstract int Gates { get; }
         static abstract bool HasCellState { get; }
-        static abstract void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
+        /// <summary>Advances units [unit, unit + 16) of one sequence; <paramref name="w"/> is that block's weights.</summary>
+        static abstract void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
             where T : struct, ISimd<T>;
-        static abstract void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
+        /// <summary>The same for four sequences at once.</summary>
+        static abstract void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
             where T : struct, ISimd<T>;
     }
 
@@ -262,11 +298,11 @@ public static class FastKernels
         public static int Gates => 4;
         public static bool HasCellState => true;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => LstmStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, ref c);
+        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => LstmStep<T>(ref gx, ref w, hidden, unit, ref hRead, ref hWrite, ref c);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
-            where T : struct, ISimd<T> => LstmStep4<T>(ref rows, ref w, hidden, padded);
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
+            where T : struct, ISimd<T> => LstmStep4<T>(ref rows, ref w, hidden, unit);
     }
 
     private struct GruCell : ICell
@@ -274,11 +310,11 @@ public static class FastKernels
         public static int Gates => 3;
         public static bool HasCellState => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => GruStep<T>(ref gx, ref w, ref bhn, hidden, padded, ref hRead, ref hWrite);
+        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => GruStep<T>(ref gx, ref w, ref bhn, hidden, unit, ref hRead, ref hWrite);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
-            where T : struct, ISimd<T> => GruStep4<T>(ref rows, ref w, ref bhn, hidden, padded);
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
+            where T : struct, ISimd<T> => GruStep4<T>(ref rows, ref w, ref bhn, hidden, unit);
     }
 
     private struct RnnCell : ICell
@@ -286,11 +322,11 @@ public static class FastKernels
         public static int Gates => 1;
         public static bool HasCellState => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => RnnStep<T>(ref gx, ref w, hidden, padded, ref hRead, ref hWrite, activation);
+        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => RnnStep<T>(ref gx, ref w, hidden, unit, ref hRead, ref hWrite, activation);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded, Activation activation)
-            where T : struct, ISimd<T> => RnnStep4<T>(ref rows, ref w, hidden, padded, activation);
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
+            where T : struct, ISimd<T> => RnnStep4<T>(ref rows, ref w, hidden, unit, activation);
     }
 
     private static void RunSteps<T, TCell>(ref RunArguments run) where T : struct, ISimd<T> where TCell : struct, ICell
@@ -306,25 +342,32 @@ public static class FastKernels
         ref var bhn = ref MemoryMarshal.GetReference(run.HiddenBias);
         var writesOutput = !run.Output.IsEmpty;
 
+        var blockSize = hidden * columns / padded * PackedLayout.Block;   // one unit block's recurrent weights
+
         for (var step = 0; step < steps; step++)
         {
             var t = run.Reverse ? steps - 1 - step : step;
             // h alternates between the two halves of each sequence's h region.
             var read = (step & 1) * padded;
             var write = padded - read;
-            var s = 0;
-            for (; s + Group <= count; s += Group)
+            int s;
+            // Unit blocks outside, sequences inside: a block's weights stay in L1 while every sequence uses them.
+            for (var u = 0; u < padded; u += PackedLayout.Block)
             {
-                var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
-                    ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride,
-                    ref Unsafe.Add(ref c0, s * padded), padded);
-                TCell.Step4<T>(ref rows, ref w, ref bhn, hidden, padded, run.Activation);
-            }
-            for (; s < count; s++)
-            {
-                TCell.Step<T>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref w, ref bhn, hidden, padded,
-                    ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write),
-                    ref Unsafe.Add(ref c0, s * padded), run.Activation);
+                ref var wBlock = ref Unsafe.Add(ref w, u / PackedLayout.Block * blockSize);
+                for (s = 0; s + Tile <= count; s += Tile)
+                {
+                    var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
+                        ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride,
+                        ref Unsafe.Add(ref c0, s * padded), padded);
+                    TCell.Step4<T>(ref rows, ref wBlock, ref bhn, hidden, u, run.Activation);
+                }
+                for (; s < count; s++)
+                {
+                    TCell.Step<T>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref wBlock, ref bhn, hidden, u,
+                        ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write),
+                        ref Unsafe.Add(ref c0, s * padded), run.Activation);
+                }
             }
             if (writesOutput)
             {
@@ -340,52 +383,54 @@ public static class FastKernels
         }
     }
 
-    /// <summary>One sequence's LSTM step: gates = gx + h · W_hh, then c and h, one unit chunk at a time.</summary>
+    // Each step function advances the units [unit, unit + 16) of one block. The block's gate pre-activations sit
+    // at gates[G × unit + k × 16 + lane] (gate-interleaved); its recurrent weights are block-major: row j of the
+    // block at w[j × G × 16 + k × 16 + lane], so a step streams them sequentially.
+
+    /// <summary>One sequence's LSTM block: gates = gx + h · W_hh, then c and h.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LstmStep<T>(ref float gx, ref float w, int hidden, int padded, ref float hRead, ref float hWrite, ref float c)
+    private static void LstmStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, ref float c)
         where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
-        var columns = 4 * padded;
-        for (var u = 0; u < padded; u += B)
+        const int B = PackedLayout.Block, Row = 4 * B;
+        for (var lane = 0; lane < B; lane += T.Count)
         {
-            for (var lane = 0; lane < B; lane += T.Count)
+            var col = 4 * unit + lane;
+            var ai = T.Load(ref gx, col);
+            var af = T.Load(ref gx, col + B);
+            var ag = T.Load(ref gx, col + 2 * B);
+            var ao = T.Load(ref gx, col + 3 * B);
+            // Two chains per gate (even and odd j) halve the FMA latency on the step's critical path.
+            T bi = T.Zero, bf = T.Zero, bg = T.Zero, bo = T.Zero;
+            var j = 0;
+            for (; j + 2 <= hidden; j += 2)
             {
-                var col = 4 * u + lane;
-                var ai = T.Load(ref gx, col);
-                var af = T.Load(ref gx, col + B);
-                var ag = T.Load(ref gx, col + 2 * B);
-                var ao = T.Load(ref gx, col + 3 * B);
-                // Two chains per gate (even and odd j) halve the FMA latency on the step's critical path.
-                T bi = T.Zero, bf = T.Zero, bg = T.Zero, bo = T.Zero;
-                var j = 0;
-                for (; j + 2 <= hidden; j += 2)
-                {
-                    var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
-                    var hk = T.Broadcast(Unsafe.Add(ref hRead, j + 1));
-                    var row = j * columns + col;
-                    ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
-                    af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
-                    ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
-                    ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
-                    row += columns;
-                    bi = T.MultiplyAdd(hk, T.Load(ref w, row), bi);
-                    bf = T.MultiplyAdd(hk, T.Load(ref w, row + B), bf);
-                    bg = T.MultiplyAdd(hk, T.Load(ref w, row + 2 * B), bg);
-                    bo = T.MultiplyAdd(hk, T.Load(ref w, row + 3 * B), bo);
-                }
-                if (j < hidden)
-                {
-                    var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
-                    var row = j * columns + col;
-                    ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
-                    af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
-                    ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
-                    ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
-                }
-                LstmFinish(T.Add(ai, bi), T.Add(af, bf), T.Add(ag, bg), T.Add(ao, bo), ref c, ref hWrite, u + lane);
+                var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                var hk = T.Broadcast(Unsafe.Add(ref hRead, j + 1));
+                var row = j * Row + lane;
+                ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
+                af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
+                ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
+                ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
+                row += Row;
+                bi = T.MultiplyAdd(hk, T.Load(ref w, row), bi);
+                bf = T.MultiplyAdd(hk, T.Load(ref w, row + B), bf);
+                bg = T.MultiplyAdd(hk, T.Load(ref w, row + 2 * B), bg);
+                bo = T.MultiplyAdd(hk, T.Load(ref w, row + 3 * B), bo);
             }
+            if (j < hidden)
+            {
+                var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                var row = j * Row + lane;
+                ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
+                af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
+                ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
+                ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
+            }
+            // No call while the sums are in registers (vector registers do not survive calls): store them, finish after.
+            StoreGates(ref gx, col, T.Add(ai, bi), T.Add(af, bf), T.Add(ag, bg), T.Add(ao, bo));
         }
+        LstmFinishBlock<T>(ref gx, ref c, ref hWrite, unit);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -396,31 +441,59 @@ public static class FastKernels
         T.Store(T.Multiply(VectorMath.Sigmoid(ao), VectorMath.Tanh(cell)), ref h, unit);
     }
 
-    /// <summary>One sequence's GRU step (reset-after): r, z = σ(gx + h · W), n = tanh(gx_n + r · (h · W_n + b_hn)).</summary>
+    /// <summary>One sequence's GRU block (reset-after): r, z = σ(gx + h · W), n = tanh(gx_n + r · (h · W_n + b_hn)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GruStep<T>(ref float gx, ref float w, ref float bhn, int hidden, int padded, ref float hRead, ref float hWrite)
+    private static void GruStep<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite)
         where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
-        var columns = 3 * padded;
-        for (var u = 0; u < padded; u += B)
+        const int B = PackedLayout.Block, Row = 3 * B;
+        for (var lane = 0; lane < B; lane += T.Count)
         {
-            for (var lane = 0; lane < B; lane += T.Count)
+            var col = 3 * unit + lane;
+            var ar = T.Load(ref gx, col);
+            var az = T.Load(ref gx, col + B);
+            var an = T.Load(ref bhn, unit + lane);
+            T br = T.Zero, bz = T.Zero, bn = T.Zero;
+            var j = 0;
+            for (; j + 2 <= hidden; j += 2)
             {
-                var col = 3 * u + lane;
-                var ar = T.Load(ref gx, col);
-                var az = T.Load(ref gx, col + B);
-                var an = T.Load(ref bhn, u + lane);
-                for (var j = 0; j < hidden; j++)
-                {
-                    var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
-                    var row = j * columns + col;
-                    ar = T.MultiplyAdd(hj, T.Load(ref w, row), ar);
-                    az = T.MultiplyAdd(hj, T.Load(ref w, row + B), az);
-                    an = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), an);
-                }
-                GruFinish(ar, az, an, T.Load(ref gx, col + 2 * B), ref hRead, ref hWrite, u + lane);
+                var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                var hk = T.Broadcast(Unsafe.Add(ref hRead, j + 1));
+                var row = j * Row + lane;
+                ar = T.MultiplyAdd(hj, T.Load(ref w, row), ar);
+                az = T.MultiplyAdd(hj, T.Load(ref w, row + B), az);
+                an = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), an);
+                row += Row;
+                br = T.MultiplyAdd(hk, T.Load(ref w, row), br);
+                bz = T.MultiplyAdd(hk, T.Load(ref w, row + B), bz);
+                bn = T.MultiplyAdd(hk, T.Load(ref w, row + 2 * B), bn);
             }
+            if (j < hidden)
+            {
+                var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                var row = j * Row + lane;
+                ar = T.MultiplyAdd(hj, T.Load(ref w, row), ar);
+                az = T.MultiplyAdd(hj, T.Load(ref w, row + B), az);
+                an = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), an);
+            }
+            // r and z sums over their gate slots; the recurrent n sum waits in the h slot it will become.
+            T.Store(T.Add(ar, br), ref gx, col);
+            T.Store(T.Add(az, bz), ref gx, col + B);
+            T.Store(T.Add(an, bn), ref hWrite, unit + lane);
+        }
+        GruFinishBlock<T>(ref gx, ref hRead, ref hWrite, unit);
+    }
+
+    /// <summary>GRU activations for one block: r and z sums in <paramref name="gates"/>, W_hn h + b_hn in
+    /// <paramref name="hWrite"/>, which receives the new h.</summary>
+    private static void GruFinishBlock<T>(ref float gates, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 3 * unit + lane;
+            GruFinish(T.Load(ref gates, col), T.Load(ref gates, col + B), T.Load(ref hWrite, unit + lane), T.Load(ref gates, col + 2 * B),
+                ref hRead, ref hWrite, unit + lane);
         }
     }
 
@@ -433,21 +506,37 @@ public static class FastKernels
         T.Store(T.MultiplyAdd(z, T.Subtract(T.Load(ref hRead, unit), n), n), ref hWrite, unit);
     }
 
-    /// <summary>One sequence's Elman step: h = act(gx + h · W).</summary>
+    /// <summary>One sequence's Elman block: h = act(gx + h · W).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RnnStep<T>(ref float gx, ref float w, int hidden, int padded, ref float hRead, ref float hWrite, Activation activation)
+    private static void RnnStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, Activation activation)
         where T : struct, ISimd<T>
     {
-        for (var col = 0; col < padded; col += T.Count)
+        const int B = PackedLayout.Block;
+        for (var lane = 0; lane < B; lane += T.Count)
         {
-            var a = T.Load(ref gx, col);
-            for (var j = 0; j < hidden; j++)
-                a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref hRead, j)), T.Load(ref w, j * padded + col), a);
-            T.Store(Activate(a, activation), ref hWrite, col);
+            var a = T.Load(ref gx, unit + lane);
+            var b = T.Zero;
+            var j = 0;
+            for (; j + 2 <= hidden; j += 2)
+            {
+                a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref hRead, j)), T.Load(ref w, j * B + lane), a);
+                b = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref hRead, j + 1)), T.Load(ref w, (j + 1) * B + lane), b);
+            }
+            if (j < hidden)
+                a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref hRead, j)), T.Load(ref w, j * B + lane), a);
+            T.Store(T.Add(a, b), ref hWrite, unit + lane);
         }
+        ActivateBlock<T>(ref hWrite, unit, activation);
     }
 
-    /// <summary>Four sequences' rows of one step, for the batch kernels.</summary>
+    /// <summary>Applies the Elman activation to one block of finished sums, in place.</summary>
+    private static void ActivateBlock<T>(ref float h, int unit, Activation activation) where T : struct, ISimd<T>
+    {
+        for (var lane = 0; lane < PackedLayout.Block; lane += T.Count)
+            T.Store(Activate(T.Load(ref h, unit + lane), activation), ref h, unit + lane);
+    }
+
+    /// <summary>Four sequences' rows of one step, for the tiled kernels.</summary>
     private ref struct CellRows(ref float gates, int gatesStride, ref float hRead, ref float hWrite, int hStride, ref float c, int cStride)
     {
         public ref float Gates = ref gates;
@@ -459,11 +548,10 @@ public static class FastKernels
         public readonly int CStride = cStride;
     }
 
-    /// <summary>LSTM step of four sequences at once: each weight vector loaded once serves all four.</summary>
-    private static void LstmStep4<T>(ref CellRows rows, ref float w, int hidden, int padded) where T : struct, ISimd<T>
+    /// <summary>LSTM block of four sequences at once: each weight vector loaded once serves all four.</summary>
+    private static void LstmStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
-        var columns = 4 * padded;
+        const int B = PackedLayout.Block, Row = 4 * B;
         ref var g0 = ref rows.Gates;
         ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
         ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
@@ -472,90 +560,68 @@ public static class FastKernels
         ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
         ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
         ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
-        for (var u = 0; u < padded; u += B)
+        for (var lane = 0; lane < B; lane += T.Count)
         {
-            for (var lane = 0; lane < B; lane += T.Count)
+            var col = 4 * unit + lane;
+            T i0 = T.Load(ref g0, col), f0 = T.Load(ref g0, col + B), c0 = T.Load(ref g0, col + 2 * B), o0 = T.Load(ref g0, col + 3 * B);
+            T i1 = T.Load(ref g1, col), f1 = T.Load(ref g1, col + B), c1 = T.Load(ref g1, col + 2 * B), o1 = T.Load(ref g1, col + 3 * B);
+            T i2 = T.Load(ref g2, col), f2 = T.Load(ref g2, col + B), c2 = T.Load(ref g2, col + 2 * B), o2 = T.Load(ref g2, col + 3 * B);
+            T i3 = T.Load(ref g3, col), f3 = T.Load(ref g3, col + B), c3 = T.Load(ref g3, col + 2 * B), o3 = T.Load(ref g3, col + 3 * B);
+            for (var j = 0; j < hidden; j++)
             {
-                var col = 4 * u + lane;
-                T i0 = T.Load(ref g0, col), f0 = T.Load(ref g0, col + B), c0 = T.Load(ref g0, col + 2 * B), o0 = T.Load(ref g0, col + 3 * B);
-                T i1 = T.Load(ref g1, col), f1 = T.Load(ref g1, col + B), c1 = T.Load(ref g1, col + 2 * B), o1 = T.Load(ref g1, col + 3 * B);
-                T i2 = T.Load(ref g2, col), f2 = T.Load(ref g2, col + B), c2 = T.Load(ref g2, col + 2 * B), o2 = T.Load(ref g2, col + 3 * B);
-                T i3 = T.Load(ref g3, col), f3 = T.Load(ref g3, col + B), c3 = T.Load(ref g3, col + 2 * B), o3 = T.Load(ref g3, col + 3 * B);
-                for (var j = 0; j < hidden; j++)
-                {
-                    var row = j * columns + col;
-                    var wi = T.Load(ref w, row);
-                    var wf = T.Load(ref w, row + B);
-                    var wg = T.Load(ref w, row + 2 * B);
-                    var wo = T.Load(ref w, row + 3 * B);
-                    var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
-                    i0 = T.MultiplyAdd(x0, wi, i0); f0 = T.MultiplyAdd(x0, wf, f0); c0 = T.MultiplyAdd(x0, wg, c0); o0 = T.MultiplyAdd(x0, wo, o0);
-                    var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
-                    i1 = T.MultiplyAdd(x1, wi, i1); f1 = T.MultiplyAdd(x1, wf, f1); c1 = T.MultiplyAdd(x1, wg, c1); o1 = T.MultiplyAdd(x1, wo, o1);
-                    var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
-                    i2 = T.MultiplyAdd(x2, wi, i2); f2 = T.MultiplyAdd(x2, wf, f2); c2 = T.MultiplyAdd(x2, wg, c2); o2 = T.MultiplyAdd(x2, wo, o2);
-                    var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
-                    i3 = T.MultiplyAdd(x3, wi, i3); f3 = T.MultiplyAdd(x3, wf, f3); c3 = T.MultiplyAdd(x3, wg, c3); o3 = T.MultiplyAdd(x3, wo, o3);
-                }
-                var unit = u + lane;
-                LstmFinish(i0, f0, c0, o0, ref rows.C, ref rows.HWrite, unit);
-                LstmFinish(i1, f1, c1, o1, ref Unsafe.Add(ref rows.C, rows.CStride), ref Unsafe.Add(ref rows.HWrite, rows.HStride), unit);
-                LstmFinish(i2, f2, c2, o2, ref Unsafe.Add(ref rows.C, 2 * rows.CStride), ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), unit);
-                LstmFinish(i3, f3, c3, o3, ref Unsafe.Add(ref rows.C, 3 * rows.CStride), ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), unit);
+                var row = j * Row + lane;
+                var wi = T.Load(ref w, row);
+                var wf = T.Load(ref w, row + B);
+                var wg = T.Load(ref w, row + 2 * B);
+                var wo = T.Load(ref w, row + 3 * B);
+                var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
+                i0 = T.MultiplyAdd(x0, wi, i0); f0 = T.MultiplyAdd(x0, wf, f0); c0 = T.MultiplyAdd(x0, wg, c0); o0 = T.MultiplyAdd(x0, wo, o0);
+                var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
+                i1 = T.MultiplyAdd(x1, wi, i1); f1 = T.MultiplyAdd(x1, wf, f1); c1 = T.MultiplyAdd(x1, wg, c1); o1 = T.MultiplyAdd(x1, wo, o1);
+                var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
+                i2 = T.MultiplyAdd(x2, wi, i2); f2 = T.MultiplyAdd(x2, wf, f2); c2 = T.MultiplyAdd(x2, wg, c2); o2 = T.MultiplyAdd(x2, wo, o2);
+                var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
+                i3 = T.MultiplyAdd(x3, wi, i3); f3 = T.MultiplyAdd(x3, wf, f3); c3 = T.MultiplyAdd(x3, wg, c3); o3 = T.MultiplyAdd(x3, wo, o3);
             }
+            // The sums go back over the gate rows they started from; the activations run from there (see LstmStep).
+            StoreGates(ref g0, col, i0, f0, c0, o0);
+            StoreGates(ref g1, col, i1, f1, c1, o1);
+            StoreGates(ref g2, col, i2, f2, c2, o2);
+            StoreGates(ref g3, col, i3, f3, c3, o3);
+        }
+        for (var s = 0; s < Tile; s++)
+        {
+            LstmFinishBlock<T>(ref Unsafe.Add(ref g0, s * rows.GatesStride), ref Unsafe.Add(ref rows.C, s * rows.CStride),
+                ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit);
         }
     }
 
-    /// <summary>GRU step of four sequences at once.</summary>
-    private static void GruStep4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int padded) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreGates<T>(ref float gates, int col, T a, T b, T c, T d) where T : struct, ISimd<T>
     {
         const int B = PackedLayout.Block;
-        var columns = 3 * padded;
-        ref var g0 = ref rows.Gates;
-        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
-        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
-        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
-        ref var h0 = ref rows.HRead;
-        ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
-        ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
-        ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
-        for (var u = 0; u < padded; u += B)
+        T.Store(a, ref gates, col);
+        T.Store(b, ref gates, col + B);
+        T.Store(c, ref gates, col + 2 * B);
+        T.Store(d, ref gates, col + 3 * B);
+    }
+
+    /// <summary>LSTM activations for one block of units whose gate pre-activations are finished in <paramref name="gates"/>.</summary>
+    private static void LstmFinishBlock<T>(ref float gates, ref float c, ref float h, int unit) where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        for (var lane = 0; lane < B; lane += T.Count)
         {
-            for (var lane = 0; lane < B; lane += T.Count)
-            {
-                var col = 3 * u + lane;
-                var bn = T.Load(ref bhn, u + lane);
-                T r0 = T.Load(ref g0, col), z0 = T.Load(ref g0, col + B), n0 = bn;
-                T r1 = T.Load(ref g1, col), z1 = T.Load(ref g1, col + B), n1 = bn;
-                T r2 = T.Load(ref g2, col), z2 = T.Load(ref g2, col + B), n2 = bn;
-                T r3 = T.Load(ref g3, col), z3 = T.Load(ref g3, col + B), n3 = bn;
-                for (var j = 0; j < hidden; j++)
-                {
-                    var row = j * columns + col;
-                    var wr = T.Load(ref w, row);
-                    var wz = T.Load(ref w, row + B);
-                    var wn = T.Load(ref w, row + 2 * B);
-                    var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
-                    r0 = T.MultiplyAdd(x0, wr, r0); z0 = T.MultiplyAdd(x0, wz, z0); n0 = T.MultiplyAdd(x0, wn, n0);
-                    var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
-                    r1 = T.MultiplyAdd(x1, wr, r1); z1 = T.MultiplyAdd(x1, wz, z1); n1 = T.MultiplyAdd(x1, wn, n1);
-                    var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
-                    r2 = T.MultiplyAdd(x2, wr, r2); z2 = T.MultiplyAdd(x2, wz, z2); n2 = T.MultiplyAdd(x2, wn, n2);
-                    var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
-                    r3 = T.MultiplyAdd(x3, wr, r3); z3 = T.MultiplyAdd(x3, wz, z3); n3 = T.MultiplyAdd(x3, wn, n3);
-                }
-                var unit = u + lane;
-                GruFinish(r0, z0, n0, T.Load(ref g0, col + 2 * B), ref h0, ref rows.HWrite, unit);
-                GruFinish(r1, z1, n1, T.Load(ref g1, col + 2 * B), ref h1, ref Unsafe.Add(ref rows.HWrite, rows.HStride), unit);
-                GruFinish(r2, z2, n2, T.Load(ref g2, col + 2 * B), ref h2, ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), unit);
-                GruFinish(r3, z3, n3, T.Load(ref g3, col + 2 * B), ref h3, ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), unit);
-            }
+            var col = 4 * unit + lane;
+            LstmFinish(T.Load(ref gates, col), T.Load(ref gates, col + B), T.Load(ref gates, col + 2 * B), T.Load(ref gates, col + 3 * B),
+                ref c, ref h, unit + lane);
         }
     }
 
-    /// <summary>Elman step of four sequences at once.</summary>
-    private static void RnnStep4<T>(ref CellRows rows, ref float w, int hidden, int padded, Activation activation) where T : struct, ISimd<T>
+    /// <summary>GRU block of four sequences at once.</summary>
+    private static void GruStep4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit) where T : struct, ISimd<T>
     {
+        const int B = PackedLayout.Block, Row = 3 * B;
         ref var g0 = ref rows.Gates;
         ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
         ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
@@ -564,22 +630,74 @@ public static class FastKernels
         ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
         ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
         ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
-        for (var col = 0; col < padded; col += T.Count)
+        for (var lane = 0; lane < B; lane += T.Count)
         {
+            var col = 3 * unit + lane;
+            var bn = T.Load(ref bhn, unit + lane);
+            T r0 = T.Load(ref g0, col), z0 = T.Load(ref g0, col + B), n0 = bn;
+            T r1 = T.Load(ref g1, col), z1 = T.Load(ref g1, col + B), n1 = bn;
+            T r2 = T.Load(ref g2, col), z2 = T.Load(ref g2, col + B), n2 = bn;
+            T r3 = T.Load(ref g3, col), z3 = T.Load(ref g3, col + B), n3 = bn;
+            for (var j = 0; j < hidden; j++)
+            {
+                var row = j * Row + lane;
+                var wr = T.Load(ref w, row);
+                var wz = T.Load(ref w, row + B);
+                var wn = T.Load(ref w, row + 2 * B);
+                var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
+                r0 = T.MultiplyAdd(x0, wr, r0); z0 = T.MultiplyAdd(x0, wz, z0); n0 = T.MultiplyAdd(x0, wn, n0);
+                var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
+                r1 = T.MultiplyAdd(x1, wr, r1); z1 = T.MultiplyAdd(x1, wz, z1); n1 = T.MultiplyAdd(x1, wn, n1);
+                var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
+                r2 = T.MultiplyAdd(x2, wr, r2); z2 = T.MultiplyAdd(x2, wz, z2); n2 = T.MultiplyAdd(x2, wn, n2);
+                var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
+                r3 = T.MultiplyAdd(x3, wr, r3); z3 = T.MultiplyAdd(x3, wz, z3); n3 = T.MultiplyAdd(x3, wn, n3);
+            }
+            var u = unit + lane;
+            ref var w0 = ref rows.HWrite;
+            T.Store(r0, ref g0, col); T.Store(z0, ref g0, col + B); T.Store(n0, ref w0, u);
+            T.Store(r1, ref g1, col); T.Store(z1, ref g1, col + B); T.Store(n1, ref Unsafe.Add(ref w0, rows.HStride), u);
+            T.Store(r2, ref g2, col); T.Store(z2, ref g2, col + B); T.Store(n2, ref Unsafe.Add(ref w0, 2 * rows.HStride), u);
+            T.Store(r3, ref g3, col); T.Store(z3, ref g3, col + B); T.Store(n3, ref Unsafe.Add(ref w0, 3 * rows.HStride), u);
+        }
+        for (var s = 0; s < Tile; s++)
+        {
+            GruFinishBlock<T>(ref Unsafe.Add(ref g0, s * rows.GatesStride), ref Unsafe.Add(ref h0, s * rows.HStride),
+                ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit);
+        }
+    }
+
+    /// <summary>Elman block of four sequences at once.</summary>
+    private static void RnnStep4<T>(ref CellRows rows, ref float w, int hidden, int unit, Activation activation) where T : struct, ISimd<T>
+    {
+        const int B = PackedLayout.Block;
+        ref var g0 = ref rows.Gates;
+        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
+        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
+        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
+        ref var h0 = ref rows.HRead;
+        ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
+        ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
+        ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = unit + lane;
             T a0 = T.Load(ref g0, col), a1 = T.Load(ref g1, col), a2 = T.Load(ref g2, col), a3 = T.Load(ref g3, col);
             for (var j = 0; j < hidden; j++)
             {
-                var wv = T.Load(ref w, j * padded + col);
+                var wv = T.Load(ref w, j * B + lane);
                 a0 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h0, j)), wv, a0);
                 a1 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h1, j)), wv, a1);
                 a2 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h2, j)), wv, a2);
                 a3 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref h3, j)), wv, a3);
             }
-            T.Store(Activate(a0, activation), ref rows.HWrite, col);
-            T.Store(Activate(a1, activation), ref Unsafe.Add(ref rows.HWrite, rows.HStride), col);
-            T.Store(Activate(a2, activation), ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), col);
-            T.Store(Activate(a3, activation), ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), col);
+            T.Store(a0, ref rows.HWrite, col);
+            T.Store(a1, ref Unsafe.Add(ref rows.HWrite, rows.HStride), col);
+            T.Store(a2, ref Unsafe.Add(ref rows.HWrite, 2 * rows.HStride), col);
+            T.Store(a3, ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), col);
         }
+        for (var s = 0; s < Tile; s++)
+            ActivateBlock<T>(ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit, activation);
     }
 }
 

@@ -6,6 +6,9 @@ namespace StaticRnn.Runtime;
 /// tail); inside a block the gates are interleaved: an LSTM's columns run [i, f, g, o] × 16 units, then the
 /// next 16 units. One unit chunk's gates are therefore adjacent, and a kernel finishes a chunk's gate
 /// pre-activations and applies the cell's activations while they are still in registers.
+/// Input weights and biases are [inputs][gates × padded] in that column order. Recurrent weights are
+/// block-major: all hidden rows of unit block 0, then of block 1, ...; a step streams one block's rows
+/// contiguously, and a batch keeps a block's rows in L1 while every sequence uses them.
 /// </summary>
 public static class PackedLayout
 {
