@@ -38,7 +38,10 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
 
         var weightFiles = context.AdditionalTextsProvider
             .Where(WeightFileSource.IsWeightFile)
-            .Select(WeightFileSource.Load)
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (input, cancellationToken) => WeightFileSource.Load(input.Left,
+                input.Right.GetOptions(input.Left).TryGetValue("build_metadata.AdditionalFiles.StaticRnnResource", out var name) ? name : null,
+                cancellationToken))
             .WithTrackingName(TrackingNames.WeightFile)
             .Collect();
 
@@ -99,7 +102,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             var sources = new[]
             {
                 new GeneratedSource(hint + ".g.cs", NetworkEmitter.Emit(network)),
-                new GeneratedSource(hint + ".Weights.g.cs", WeightsEmitter.Emit(network, input.File!.Hash)),
+                new GeneratedSource(hint + ".Weights.g.cs", WeightsEmitter.Emit(network, input.File!.Hash, input.File.ResourceName)),
             };
             return new GenerationResult(sources.ToEquatableArray(), diagnostics.ToEquatableArray());
         }
@@ -176,7 +179,8 @@ internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string?
         WeightFileInput? match = null;
         if (fullPath is not null)
         {
-            match = files.FirstOrDefault(f => WeightFileSource.SamePath(f.Path, fullPath));
+            // The same file may be an AdditionalFiles item twice (from StaticRnn.props and by hand): prefer the embedded one.
+            match = files.Where(f => WeightFileSource.SamePath(f.Path, fullPath)).OrderBy(f => f.ResourceName is null).FirstOrDefault();
         }
         else if (spec.WeightsPath.Length > 0)
         {

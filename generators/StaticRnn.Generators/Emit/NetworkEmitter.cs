@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using StaticRnn.Generators.Model;
+using StaticRnn.Runtime;
 using StaticRnn.Generators.Parsing;
 
 namespace StaticRnn.Generators.Emit;

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using StaticRnn.Generators.Model;
+using StaticRnn.Runtime;
 using StaticRnn.Generators.Parsing;
 
 namespace StaticRnn.Generators.Emit;

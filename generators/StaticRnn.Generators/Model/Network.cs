@@ -9,9 +9,16 @@ internal readonly record struct Flow(bool IsSequence, int Width)
     public override string ToString() => IsSequence ? $"a sequence of {Width}-wide steps" : $"a single {Width}-wide vector";
 }
 
-/// <summary>A packed weight array as the generated code holds it. <see cref="Source"/> says where it came from.</summary>
-internal sealed class Tensor(string name, string source, float[] values)
+/// <summary>Where a tensor's values sit in the weight file, for tensors whose values are the file's, converted to
+/// float32 and nothing more (weight matrices and tables; not the summed biases).</summary>
+internal sealed record FileSlice(long Offset, int Count, string DType);
+
+/// <summary>A weight array in canonical (PyTorch) layout. <see cref="Source"/> says where it came from.</summary>
+internal sealed class Tensor(string name, string source, float[] values, FileSlice? slice = null)
 {
+    /// <summary>The values' place in the weight file, when they are the file's own.</summary>
+    public FileSlice? Slice { get; } = slice;
+
     /// <summary>The C# member name in the generated weights class.</summary>
     public string Name { get; } = name;
     /// <summary>Human-readable provenance, e.g. "rnn.weight_ih_l0 [32, 1]". May hold any characters.</summary>

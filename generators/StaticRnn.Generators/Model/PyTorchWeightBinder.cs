@@ -266,12 +266,19 @@ internal sealed class PyTorchWeightBinder
         return name + " " + ShapeText(_file.Find(name)!.Shape);
     }
 
+    /// <summary>A tensor whose values are exactly the file's tensor <paramref name="suffix"/>.</summary>
+    private Tensor FileTensor(string memberName, string prefix, string suffix, float[] values)
+    {
+        var entry = _file.Find(FullName(prefix, suffix))!;
+        return new Tensor(memberName, Source(prefix, suffix), values, new FileSlice(entry.DataOffset, entry.ElementCount, entry.DType.ToString()));
+    }
+
     private EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix)
     {
         var values = Read(plan, prefix);
         if (values is null)
             return null;
-        var table = new Tensor($"Layer{plan.Number}_Table", Source(prefix, "weight"), values["weight"]!);
+        var table = FileTensor($"Layer{plan.Number}_Table", prefix, "weight", values["weight"]!);
         return new EmbeddingLayer(plan.Number, plan.Title, plan.Output, plan.Spec.VocabularySize, table);
     }
 
@@ -281,7 +288,7 @@ internal sealed class PyTorchWeightBinder
         if (values is null)
             return null;
         var stem = $"Layer{plan.Number}";
-        var weight = new Tensor(stem + "_Weight", Source(prefix, "weight"), values["weight"]!);
+        var weight = FileTensor(stem + "_Weight", prefix, "weight", values["weight"]!);
         var bias = values["bias"] is { } b ? new Tensor(stem + "_Bias", Source(prefix, "bias"), b) : null;
         return new DenseLayer(plan.Number, plan.Title, plan.Input, plan.Output, plan.Spec.Activation, weight, bias);
     }
@@ -327,8 +334,8 @@ internal sealed class PyTorchWeightBinder
                     k,
                     suffix.Length > 0,
                     k == 0 ? plan.Input.Width : hidden * (spec.Bidirectional ? 2 : 1),
-                    new Tensor(stem + "_Wx", Source(prefix, ih), values[ih]!),
-                    new Tensor(stem + "_Wh", Source(prefix, hh), values[hh]!),
+                    FileTensor(stem + "_Wx", prefix, ih, values[ih]!),
+                    FileTensor(stem + "_Wh", prefix, hh, values[hh]!),
                     new Tensor(stem + "_Bias", biasSource, bias),
                     hiddenBias));
             }

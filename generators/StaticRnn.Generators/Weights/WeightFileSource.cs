@@ -14,11 +14,12 @@ using Microsoft.CodeAnalysis;
 namespace StaticRnn.Generators.Weights;
 
 /// <summary>A weight file among the AdditionalFiles: its path, the hash of its bytes, and the bytes (or why they
-/// could not be read). Equal when path and hash are: the bytes are not compared.</summary>
-internal sealed record WeightFileInput(string Path, string Hash, byte[]? Bytes, string? ReadError)
+/// could not be read), and the name under which the build embeds it in the assembly, if it does. Equal when
+/// everything but the bytes is: the hash stands for them.</summary>
+internal sealed record WeightFileInput(string Path, string Hash, byte[]? Bytes, string? ReadError, string? ResourceName)
 {
     public bool Equals(WeightFileInput? other) =>
-        other is not null && Path == other.Path && Hash == other.Hash && ReadError == other.ReadError;
+        other is not null && Path == other.Path && Hash == other.Hash && ReadError == other.ReadError && ResourceName == other.ResourceName;
 
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Path) ^ StringComparer.Ordinal.GetHashCode(Hash);
 }
@@ -31,17 +32,21 @@ internal static class WeightFileSource
     public static bool IsWeightFile(AdditionalText text) =>
         Extensions.Any(e => text.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
 
-    public static WeightFileInput Load(AdditionalText text, CancellationToken cancellationToken)
+    /// <param name="text">The AdditionalFiles item.</param>
+    /// <param name="resourceName">Its StaticRnnResource metadata: the embedded resource's name (StaticRnn.props).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static WeightFileInput Load(AdditionalText text, string? resourceName, CancellationToken cancellationToken)
     {
+        resourceName = string.IsNullOrEmpty(resourceName) ? null : resourceName;
         try
         {
             var bytes = File.ReadAllBytes(text.Path);
             cancellationToken.ThrowIfCancellationRequested();
-            return new WeightFileInput(text.Path, Sha256(bytes), bytes, null);
+            return new WeightFileInput(text.Path, Sha256(bytes), bytes, null, resourceName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
         {
-            return new WeightFileInput(text.Path, "", null, e.Message);
+            return new WeightFileInput(text.Path, "", null, e.Message, resourceName);
         }
     }
 

@@ -9,7 +9,7 @@ namespace StaticRnn.Runtime;
 /// <summary>
 /// The vectorized kernels generated code calls. Every entry point picks the widest accelerated vector type
 /// (JIT-time constant checks) and runs one generic implementation specialized for it; see
-/// <see cref="PackedLayout"/> for the weight layout. Spans are read without bounds checks: the generated
+/// <see cref="WeightPacking"/> for the weight layout. Spans are read without bounds checks: the generated
 /// caller passes spans whose lengths the generator computed from the same shapes.
 /// </summary>
 /// <remarks>Public only so generated code in user assemblies can call it; not a supported API.</remarks>
@@ -332,7 +332,7 @@ public static class FastKernels
     private static void RunSteps<T, TCell>(ref RunArguments run) where T : struct, ISimd<T> where TCell : struct, ICell
     {
         int hidden = run.Hidden, steps = run.Steps, count = run.Count;
-        var padded = PackedLayout.Padded(hidden);
+        var padded = WeightPacking.Padded(hidden);
         var columns = TCell.Gates * padded;
         var hStride = 2 * padded;
         ref var h0 = ref MemoryMarshal.GetReference(run.State);
@@ -342,7 +342,7 @@ public static class FastKernels
         ref var bhn = ref MemoryMarshal.GetReference(run.HiddenBias);
         var writesOutput = !run.Output.IsEmpty;
 
-        var blockSize = hidden * columns / padded * PackedLayout.Block;   // one unit block's recurrent weights
+        var blockSize = hidden * columns / padded * WeightPacking.Block;   // one unit block's recurrent weights
 
         for (var step = 0; step < steps; step++)
         {
@@ -352,9 +352,9 @@ public static class FastKernels
             var write = padded - read;
             int s;
             // Unit blocks outside, sequences inside: a block's weights stay in L1 while every sequence uses them.
-            for (var u = 0; u < padded; u += PackedLayout.Block)
+            for (var u = 0; u < padded; u += WeightPacking.Block)
             {
-                ref var wBlock = ref Unsafe.Add(ref w, u / PackedLayout.Block * blockSize);
+                ref var wBlock = ref Unsafe.Add(ref w, u / WeightPacking.Block * blockSize);
                 for (s = 0; s + Tile <= count; s += Tile)
                 {
                     var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
@@ -392,7 +392,7 @@ public static class FastKernels
     private static void LstmStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, ref float c)
         where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block, Row = 4 * B;
+        const int B = WeightPacking.Block, Row = 4 * B;
         for (var lane = 0; lane < B; lane += T.Count)
         {
             var col = 4 * unit + lane;
@@ -446,7 +446,7 @@ public static class FastKernels
     private static void GruStep<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite)
         where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block, Row = 3 * B;
+        const int B = WeightPacking.Block, Row = 3 * B;
         for (var lane = 0; lane < B; lane += T.Count)
         {
             var col = 3 * unit + lane;
@@ -488,7 +488,7 @@ public static class FastKernels
     /// <paramref name="hWrite"/>, which receives the new h.</summary>
     private static void GruFinishBlock<T>(ref float gates, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
+        const int B = WeightPacking.Block;
         for (var lane = 0; lane < B; lane += T.Count)
         {
             var col = 3 * unit + lane;
@@ -511,7 +511,7 @@ public static class FastKernels
     private static void RnnStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, Activation activation)
         where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
+        const int B = WeightPacking.Block;
         for (var lane = 0; lane < B; lane += T.Count)
         {
             var a = T.Load(ref gx, unit + lane);
@@ -532,7 +532,7 @@ public static class FastKernels
     /// <summary>Applies the Elman activation to one block of finished sums, in place.</summary>
     private static void ActivateBlock<T>(ref float h, int unit, Activation activation) where T : struct, ISimd<T>
     {
-        for (var lane = 0; lane < PackedLayout.Block; lane += T.Count)
+        for (var lane = 0; lane < WeightPacking.Block; lane += T.Count)
             T.Store(Activate(T.Load(ref h, unit + lane), activation), ref h, unit + lane);
     }
 
@@ -551,7 +551,7 @@ public static class FastKernels
     /// <summary>LSTM block of four sequences at once: each weight vector loaded once serves all four.</summary>
     private static void LstmStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block, Row = 4 * B;
+        const int B = WeightPacking.Block, Row = 4 * B;
         ref var g0 = ref rows.Gates;
         ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
         ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
@@ -599,7 +599,7 @@ public static class FastKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreGates<T>(ref float gates, int col, T a, T b, T c, T d) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
+        const int B = WeightPacking.Block;
         T.Store(a, ref gates, col);
         T.Store(b, ref gates, col + B);
         T.Store(c, ref gates, col + 2 * B);
@@ -609,7 +609,7 @@ public static class FastKernels
     /// <summary>LSTM activations for one block of units whose gate pre-activations are finished in <paramref name="gates"/>.</summary>
     private static void LstmFinishBlock<T>(ref float gates, ref float c, ref float h, int unit) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
+        const int B = WeightPacking.Block;
         for (var lane = 0; lane < B; lane += T.Count)
         {
             var col = 4 * unit + lane;
@@ -621,7 +621,7 @@ public static class FastKernels
     /// <summary>GRU block of four sequences at once.</summary>
     private static void GruStep4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block, Row = 3 * B;
+        const int B = WeightPacking.Block, Row = 3 * B;
         ref var g0 = ref rows.Gates;
         ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
         ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
@@ -670,7 +670,7 @@ public static class FastKernels
     /// <summary>Elman block of four sequences at once.</summary>
     private static void RnnStep4<T>(ref CellRows rows, ref float w, int hidden, int unit, Activation activation) where T : struct, ISimd<T>
     {
-        const int B = PackedLayout.Block;
+        const int B = WeightPacking.Block;
         ref var g0 = ref rows.Gates;
         ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
         ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);

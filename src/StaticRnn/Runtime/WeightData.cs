@@ -3,6 +3,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.ComponentModel;
+using System.IO;
+using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace StaticRnn.Runtime;
@@ -25,6 +27,45 @@ public static class WeightData
         {
             var words = MemoryMarshal.Cast<float, int>(values.AsSpan());
             BinaryPrimitives.ReverseEndianness(words, words);
+        }
+        return values;
+    }
+
+    /// <summary>Reads one tensor of the weight file that the StaticRnn props embed in the assembly as a manifest
+    /// resource (the generator checked the file at build time and wrote the tensor's offset and type).
+    /// Large tensors are read this way because no C# literal of that size compiles in reasonable memory.</summary>
+    /// <param name="assembly">The assembly of the model.</param>
+    /// <param name="resourceName">The resource's logical name.</param>
+    /// <param name="offset">Where the tensor's data starts in the file.</param>
+    /// <param name="count">Its number of elements.</param>
+    /// <param name="dtype">Its safetensors dtype: F32, F64, F16 or BF16.</param>
+    public static float[] FromResource(Assembly assembly, string resourceName, long offset, int count, string dtype)
+    {
+        using var stream = assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException(
+                $"The weight file '{resourceName}' is not embedded in {assembly.GetName().Name}; the StaticRnn props embed *.safetensors files unless StaticRnnEmbedWeights is false.");
+        var size = dtype switch { "F64" => 8, "F16" or "BF16" => 2, _ => 4 };
+        var bytes = new byte[(long)count * size];
+        stream.Position = offset;
+        var read = 0;
+        while (read < bytes.Length)
+        {
+            var n = stream.Read(bytes, read, bytes.Length - read);
+            if (n == 0)
+                throw new InvalidOperationException($"The embedded weight file '{resourceName}' ends before its tensor at {offset} ({bytes.Length} bytes).");
+            read += n;
+        }
+
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = dtype switch
+            {
+                "F64" => (float)BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i))),
+                "F16" => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i))),
+                "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) << 16),
+                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4 * i))),
+            };
         }
         return values;
     }

@@ -72,4 +72,23 @@ public class EndToEndTests
         Assert.Contains("\"u8, 17000);", data);
         Assert.Contains("s_Layer2_Wx = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]", data);
     }
+
+    [Fact]
+    public void Large_tensors_of_an_embedded_weight_file_are_read_from_the_resource()
+    {
+        var weights = new SafeTensorsBuilder().EmbeddingTable("emb", 1000, 17).Gru("gru", 2, 17).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            [RnnModel("m.safetensors", SequenceLength = 3)]
+            [Embedding(1000, 17)]
+            [Gru(2)]
+            public static partial class Embedded { }
+            """, new ProjectFile("m.safetensors", weights, ResourceName: "StaticRnn/m \"odd\".safetensors"));
+
+        Assert.Empty(run.AllDiagnostics);
+        var data = run.Sources["Embedded.Weights.g.cs"];
+        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.FromResource(typeof(StaticRnnWeights).Assembly, \"StaticRnn/m \\\"odd\\\".safetensors\", offset: ", data);
+        Assert.Contains(", count: 17000, \"F32\");", data);
+        Assert.DoesNotContain("FromBase64", data);
+    }
 }

@@ -26,8 +26,9 @@ public sealed record GeneratorRun(
     public IEnumerable<Diagnostic> AllDiagnostics => GeneratorDiagnostics.Concat(CompilationDiagnostics);
 }
 
-/// <summary>A weight file placed in the test project directory at a relative path.</summary>
-public sealed record ProjectFile(string RelativePath, byte[] Bytes, bool IsAdditionalFile = true);
+/// <summary>A weight file placed in the test project directory at a relative path; <paramref name="ResourceName"/>
+/// is the StaticRnnResource metadata StaticRnn.props gives a file it embeds.</summary>
+public sealed record ProjectFile(string RelativePath, byte[] Bytes, bool IsAdditionalFile = true, string? ResourceName = null);
 
 /// <summary>Runs <see cref="RnnModelGenerator"/> the way the compiler does, over a project written to a temporary
 /// directory (the generator reads weight files by path), and compiles the result.</summary>
@@ -68,7 +69,7 @@ public static class GeneratorHarness
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllBytes(path, file.Bytes);
             if (file.IsAdditionalFile)
-                additional.Add(new DiskAdditionalText(path));
+                additional.Add(new DiskAdditionalText(path, file.ResourceName));
         }
 
         var compilation = CreateCompilation(sources);
@@ -95,9 +96,12 @@ public static class GeneratorHarness
 
     /// <summary>An AdditionalFiles item on disk. Like the compiler's, its text is the file decoded as text;
     /// the generator must never ask for it, so asking fails the test.</summary>
-    public sealed class DiskAdditionalText(string path) : AdditionalText
+    public sealed class DiskAdditionalText(string path, string? resourceName = null) : AdditionalText
     {
         public override string Path { get; } = path;
+
+        /// <summary>The item's StaticRnnResource metadata, if any.</summary>
+        public string? ResourceName { get; } = resourceName;
 
         public override SourceText? GetText(CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("The generator must read weight files by path, never through GetText (CS2015 for binary files).");
@@ -111,7 +115,10 @@ public static class GeneratorHarness
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
 
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            textFile is DiskAdditionalText { ResourceName: { } name }
+                ? new Options(ImmutableDictionary<string, string>.Empty.Add("build_metadata.AdditionalFiles.StaticRnnResource", name))
+                : Options.Empty;
 
         private sealed class Options(ImmutableDictionary<string, string> values) : AnalyzerConfigOptions
         {

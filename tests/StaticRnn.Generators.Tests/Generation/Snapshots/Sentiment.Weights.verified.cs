@@ -38,7 +38,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
         }).ToArray();
 
-        // rnn.weight_hh_l0 [5, 5], transposed, gate-interleaved: 80 values
+        // rnn.weight_hh_l0 [5, 5], transposed, gate-interleaved, block-major: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Wh => s_Layer2_L0_Wh;
         private static readonly float[] s_Layer2_L0_Wh = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
@@ -78,7 +78,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
         }).ToArray();
 
-        // rnn.weight_hh_l1 [5, 5], transposed, gate-interleaved: 80 values
+        // rnn.weight_hh_l1 [5, 5], transposed, gate-interleaved, block-major: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Wh => s_Layer2_L1_Wh;
         private static readonly float[] s_Layer2_L1_Wh = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {

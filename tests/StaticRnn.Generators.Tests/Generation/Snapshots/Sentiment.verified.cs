@@ -41,7 +41,7 @@ partial class Sentiment
     }
 
     /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
-    /// 4 sequences at a time so that each weight loaded serves all of them.</summary>
+    /// 16 sequences at a time so that the weights loaded serve all of them.</summary>
     /// <param name="tokens">A multiple of SequenceLength tokens.</param>
     /// <param name="outputs">Receives OutputSize floats per sequence.</param>
     /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
@@ -50,15 +50,15 @@ partial class Sentiment
     {
         var count = global::StaticRnn.Runtime.Guard.Batch(tokens.Length, SequenceLength, nameof(tokens), outputs.Length, OutputSize, nameof(outputs));
         global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-        global::System.Span<float> scratch = stackalloc float[748];
-        for (var first = 0; first < count; first += 4)
+        global::System.Span<float> scratch = stackalloc float[2992];
+        for (var first = 0; first < count; first += 16)
         {
-            var group = global::System.Math.Min(4, count - first);
+            var group = global::System.Math.Min(16, count - first);
             ForwardPass(tokens.Slice(first * SequenceLength, group * SequenceLength), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
         }
     }
 
-    /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 4) sequences stored back to back.
+    /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
     /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 187 floats.</summary>
     private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch)
     {

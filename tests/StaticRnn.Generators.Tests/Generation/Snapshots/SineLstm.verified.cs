@@ -37,22 +37,22 @@ namespace Demo
         }
 
         /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
-        /// 4 sequences at a time so that each weight loaded serves all of them.</summary>
+        /// 16 sequences at a time so that the weights loaded serve all of them.</summary>
         /// <param name="inputs">A multiple of SequenceLength × InputSize floats.</param>
         /// <param name="outputs">Receives OutputSize floats per sequence.</param>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
         public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
         {
             var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
-            global::System.Span<float> scratch = t_PredictBatchScratch ??= new float[25824];
-            for (var first = 0; first < count; first += 4)
+            global::System.Span<float> scratch = t_PredictBatchScratch ??= new float[103296];
+            for (var first = 0; first < count; first += 16)
             {
-                var group = global::System.Math.Min(4, count - first);
+                var group = global::System.Math.Min(16, count - first);
                 ForwardPass(inputs.Slice(first * SequenceLength * InputSize, group * SequenceLength * InputSize), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
             }
         }
 
-        /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 4) sequences stored back to back.
+        /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
         /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 6456 floats.</summary>
         private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
         {

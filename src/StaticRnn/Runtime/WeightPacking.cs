@@ -1,17 +1,31 @@
-namespace StaticRnn.Generators.Emit;
+using System.ComponentModel;
+
+namespace StaticRnn.Runtime;
 
 /// <summary>
-/// Packs canonical weights (PyTorch layouts: [gates × hidden, inputs] row-major, gate blocks in the cell's
-/// order) into the layout the runtime kernels read (StaticRnn.Runtime.PackedLayout): transposed, units padded
-/// to blocks of 16, gates interleaved per block. Padding is zeros, so padded units stay zero.
+/// The weight layout the kernels read, and the functions that pack canonical weights (PyTorch layouts:
+/// [gates × hidden, inputs] row-major, gate blocks in the cell's order) into it.
+/// Units are grouped in blocks of <see cref="Block"/> (a multiple of every vector width, so no kernel has a
+/// tail); inside a block the gates are interleaved: an LSTM's columns run [i, f, g, o] × 16 units, then the
+/// next 16 units. One unit chunk's gates are therefore adjacent, and a kernel finishes a chunk's gate
+/// pre-activations and applies the cell's activations while they are still in registers. Input weights
+/// and biases are [inputs][gates × padded] in that column order; recurrent weights are block-major (all
+/// hidden rows of unit block 0, then of block 1, ...), so a step streams one block's rows contiguously and a
+/// batch keeps them in L1 while every sequence uses them. Padding is zeros, so padded units stay zero.
+/// The generator packs small tensors at build time with this same file (linked into it); large tensors read
+/// from the weight file embedded in the assembly are packed with it at type initialization.
 /// </summary>
-internal static class WeightPacking
+/// <remarks>Public only so generated code in user assemblies can call it; not a supported API.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class WeightPacking
 {
-    /// <summary>Must equal StaticRnn.Runtime.PackedLayout.Block.</summary>
+    /// <summary>Units per block, as the kernels read them (PackedLayout.Block in the runtime).</summary>
     public const int Block = 16;
 
+    /// <summary><paramref name="units"/> rounded up to whole blocks.</summary>
     public static int Padded(int units) => (units + Block - 1) / Block * Block;
 
+    /// <summary>The packed column of gate <paramref name="gate"/> of unit <paramref name="unit"/>.</summary>
     public static int Column(int gate, int unit, int gates) => (unit / Block * gates + gate) * Block + unit % Block;
 
     /// <summary>[gates × hidden, inputs] → [inputs][gates × padded hidden], gate-interleaved.</summary>
