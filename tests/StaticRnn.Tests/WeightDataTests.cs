@@ -44,4 +44,17 @@ public class WeightDataTests
         Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), decoded.Select(BitConverter.SingleToInt32Bits));
         Assert.Throws<InvalidOperationException>(() => WeightData.FromBase64(base64, values.Length + 1));
     }
+
+    [Fact]
+    public unsafe void Aligned_copies_start_on_a_64_byte_boundary()
+    {
+        for (var length = 1; length < 40; length += 7)
+        {
+            var values = Enumerable.Range(0, length).Select(i => i * 0.5f).ToArray();
+            var aligned = WeightData.Aligned(values);
+            Assert.Equal(values, aligned.ToArray());
+            fixed (float* start = aligned.AsSpan())
+                Assert.Equal(0, (long)start % WeightData.Alignment);
+        }
+    }
 }

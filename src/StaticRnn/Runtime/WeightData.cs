@@ -5,6 +5,7 @@ using System.Buffers.Text;
 using System.ComponentModel;
 using System.IO;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace StaticRnn.Runtime;
@@ -68,5 +69,21 @@ public static class WeightData
             };
         }
         return values;
+    }
+
+    /// <summary>Bytes of alignment for weight arrays: one cache line, one 512-bit vector.</summary>
+    public const int Alignment = 64;
+
+    /// <summary>A copy of <paramref name="values"/> that starts on a 64-byte boundary, so that no vector load of
+    /// a packed block (16 floats) straddles two cache lines. The array lives on the pinned object heap, so the
+    /// alignment holds for the life of the process.</summary>
+    public static unsafe ArraySegment<float> Aligned(float[] values)
+    {
+        const int Slack = Alignment / sizeof(float);
+        var storage = GC.AllocateUninitializedArray<float>(values.Length + Slack, pinned: true);
+        var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
+        var offset = (int)((Alignment - address % Alignment) % Alignment) / sizeof(float);
+        values.CopyTo(storage, offset);
+        return new ArraySegment<float>(storage, offset, values.Length);
     }
 }

@@ -68,9 +68,9 @@ public class EndToEndTests
 
         Assert.Empty(run.AllDiagnostics);
         var data = run.Sources["LargeTable.Weights.g.cs"];
-        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.FromBase64(", data);
-        Assert.Contains("\"u8, 17000);", data);
-        Assert.Contains("s_Layer2_Wx = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]", data);
+        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.Aligned(global::StaticRnn.Runtime.WeightData.FromBase64(", data);
+        Assert.Contains("\"u8, 17000));", data);
+        Assert.Contains("s_Layer2_Wx = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]", data);
     }
 
     [Fact]
@@ -87,8 +87,8 @@ public class EndToEndTests
 
         Assert.Empty(run.AllDiagnostics);
         var data = run.Sources["Embedded.Weights.g.cs"];
-        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.FromResource(typeof(StaticRnnWeights).Assembly, \"StaticRnn/m \\\"odd\\\".safetensors\", offset: ", data);
-        Assert.Contains(", count: 17000, \"F32\");", data);
+        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.Aligned(global::StaticRnn.Runtime.WeightData.FromResource(typeof(StaticRnnWeights).Assembly, \"StaticRnn/m \\\"odd\\\".safetensors\", offset: ", data);
+        Assert.Contains(", count: 17000, \"F32\"));", data);
         Assert.DoesNotContain("FromBase64", data);
     }
 }

@@ -10,7 +10,7 @@ partial class Sentiment
     {
         // embedding.weight [20, 4]: 80 values
         internal static global::System.ReadOnlySpan<float> Layer1_Table => s_Layer1_Table;
-        private static readonly float[] s_Layer1_Table = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer1_Table = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0xBE536FB3, 0x3E4A52BB, 0x3EBADF88, 0xBE9A5F85, 0x3D77C4C1, 0xBEA38B41, 0xBE7FCC51, 0x3EE4FB79,
             0xBE1AEE6D, 0xBDF5D8B6, 0x3B097C65, 0x3E9E7149, 0x3E47B14B, 0xBEF07F71, 0xBED5FB55, 0x3ECECFDF,
@@ -22,11 +22,11 @@ partial class Sentiment
             0xBE9A48B6, 0x3E9192E4, 0xBE9747BB, 0xBECA6A5F, 0x3E2B476E, 0x3E50A4A0, 0x3D92FFA4, 0x3EB3F944,
             0xBED45391, 0xBE773E9D, 0xBE46BE69, 0x3E066821, 0xBE23CB6A, 0xBE9F2FB3, 0xBDE460AF, 0x3E4AB276,
             0x3EFF3482, 0xBECE10D2, 0x3E2C0569, 0x3E2A0FB2, 0x3E7EA1CA, 0x3EC59E59, 0x3DBC1F80, 0x3D6A97DA,
-        }).ToArray();
+        }).ToArray());
 
         // rnn.weight_ih_l0 [5, 4], transposed, gate-interleaved: 64 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Wx => s_Layer2_L0_Wx;
-        private static readonly float[] s_Layer2_L0_Wx = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer2_L0_Wx = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0xBE80AE83, 0x3E214CA2, 0xBECC26CE, 0xBE38350D, 0xBE5E7C3B, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
@@ -36,11 +36,11 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x3E8B0FB2, 0x3EE341EB, 0xBE810253, 0x3E1E9AEE, 0x3E4EA3CA, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // rnn.weight_hh_l0 [5, 5], transposed, gate-interleaved, block-major: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Wh => s_Layer2_L0_Wh;
-        private static readonly float[] s_Layer2_L0_Wh = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer2_L0_Wh = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0x3EE6495C, 0xBEA93B9A, 0x3D669D42, 0x3E9CD390, 0xBE68A086, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
@@ -52,19 +52,19 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x3E988C9A, 0x3EC5DF56, 0x3EFBD72F, 0x3CCEEA61, 0xBD867BEF, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // rnn.bias_ih_l0 + rnn.bias_hh_l0, gate-interleaved: 16 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Bias => s_Layer2_L0_Bias;
-        private static readonly float[] s_Layer2_L0_Bias = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer2_L0_Bias = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0x3E4E7F7B, 0xBE1CDE1D, 0xBE38DED3, 0xBD82A262, 0xBE80B3EF, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // rnn.weight_ih_l1 [5, 5], transposed, gate-interleaved: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Wx => s_Layer2_L1_Wx;
-        private static readonly float[] s_Layer2_L1_Wx = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer2_L1_Wx = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0xBEB07F20, 0x3E0E55C0, 0xBE409C8D, 0x3E97A039, 0x3EE9767C, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
@@ -76,11 +76,11 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0xBC43C2A2, 0xBED3E3B9, 0x3EC06BAD, 0xBD917762, 0xBEC14227, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // rnn.weight_hh_l1 [5, 5], transposed, gate-interleaved, block-major: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Wh => s_Layer2_L1_Wh;
-        private static readonly float[] s_Layer2_L1_Wh = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer2_L1_Wh = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0xBC01ABE8, 0xBDE7AE11, 0x3EB6828E, 0xBE8C4DB5, 0xBEBF24D2, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
@@ -92,19 +92,19 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0xBE0F234D, 0x3EAC564F, 0x3EC5C3C6, 0xBEC150B5, 0x3D6ADD29, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // rnn.bias_ih_l1 + rnn.bias_hh_l1, gate-interleaved: 16 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Bias => s_Layer2_L1_Bias;
-        private static readonly float[] s_Layer2_L1_Bias = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer2_L1_Bias = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0x3D71C1E4, 0xBF4187EC, 0xBF31EBB8, 0x3DE923BC, 0x3EDEC900, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // classifier.weight [1, 5], transposed: 80 values
         internal static global::System.ReadOnlySpan<float> Layer4_Weight => s_Layer4_Weight;
-        private static readonly float[] s_Layer4_Weight = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer4_Weight = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0x3E8ACCD2, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
@@ -116,14 +116,14 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0xBEC8308B, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
 
         // classifier.bias [1]: 16 values
         internal static global::System.ReadOnlySpan<float> Layer4_Bias => s_Layer4_Bias;
-        private static readonly float[] s_Layer4_Bias = global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
+        private static readonly global::System.ArraySegment<float> s_Layer4_Bias = global::StaticRnn.Runtime.WeightData.Aligned(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(new uint[]
         {
             0xBE45F592, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray();
+        }).ToArray());
     }
 }
