@@ -4,10 +4,7 @@ using StaticRnn.Generators.Parsing;
 namespace StaticRnn.Generators.Model;
 
 /// <summary>What flows between two layers: a sequence of <see cref="Width"/>-wide steps, or one vector.</summary>
-internal readonly record struct Flow(bool IsSequence, int Width)
-{
-    public override string ToString() => IsSequence ? $"a sequence of {Width}-wide steps" : $"a single {Width}-wide vector";
-}
+internal readonly record struct Flow(bool IsSequence, int Width);
 
 /// <summary>Where a tensor's values sit in the weight file, for tensors whose values are the file's, converted to
 /// float32 and nothing more (weight matrices and tables; not the summed biases).</summary>
