@@ -76,7 +76,7 @@ internal static class WeightsEmitter
                 items[i] = "0x" + BitsOf(tensor.Values[start + i]).ToString("X8", CultureInfo.InvariantCulture);
             writer.Line(string.Join(", ", items) + ",");
         }
-        writer.Close("}).ToArray());");
+        writer.Close("}));");
     }
 
     /// <summary>Large tensors of an embedded weight file: read from the assembly's resource and packed when the

@@ -58,15 +58,24 @@ public static class WeightData
         }
 
         var values = new float[count];
-        for (var i = 0; i < count; i++)
+        switch (dtype)
         {
-            values[i] = dtype switch
-            {
-                "F64" => (float)BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i))),
-                "F16" => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i))),
-                "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) << 16),
-                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4 * i))),
-            };
+            case "F64":
+                for (var i = 0; i < count; i++)
+                    values[i] = (float)BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i)));
+                break;
+            case "F16":
+                for (var i = 0; i < count; i++)
+                    values[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)));
+                break;
+            case "BF16":
+                for (var i = 0; i < count; i++)
+                    values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) << 16);
+                break;
+            default:
+                for (var i = 0; i < count; i++)
+                    values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4 * i)));
+                break;
         }
         return values;
     }
@@ -77,13 +86,13 @@ public static class WeightData
     /// <summary>A copy of <paramref name="values"/> that starts on a 64-byte boundary, so that no vector load of
     /// a packed block (16 floats) straddles two cache lines. The array lives on the pinned object heap, so the
     /// alignment holds for the life of the process.</summary>
-    public static unsafe ArraySegment<float> Aligned(float[] values)
+    public static unsafe ArraySegment<float> Aligned(ReadOnlySpan<float> values)
     {
         const int Slack = Alignment / sizeof(float);
         var storage = GC.AllocateUninitializedArray<float>(values.Length + Slack, pinned: true);
         var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
         var offset = (int)((Alignment - address % Alignment) % Alignment) / sizeof(float);
-        values.CopyTo(storage, offset);
+        values.CopyTo(storage.AsSpan(offset));
         return new ArraySegment<float>(storage, offset, values.Length);
     }
 }

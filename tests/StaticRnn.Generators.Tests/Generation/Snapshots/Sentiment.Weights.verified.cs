@@ -22,7 +22,7 @@ partial class Sentiment
             0xBE9A48B6, 0x3E9192E4, 0xBE9747BB, 0xBECA6A5F, 0x3E2B476E, 0x3E50A4A0, 0x3D92FFA4, 0x3EB3F944,
             0xBED45391, 0xBE773E9D, 0xBE46BE69, 0x3E066821, 0xBE23CB6A, 0xBE9F2FB3, 0xBDE460AF, 0x3E4AB276,
             0x3EFF3482, 0xBECE10D2, 0x3E2C0569, 0x3E2A0FB2, 0x3E7EA1CA, 0x3EC59E59, 0x3DBC1F80, 0x3D6A97DA,
-        }).ToArray());
+        }));
 
         // rnn.weight_ih_l0 [5, 4], transposed, gate-interleaved: 64 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Wx => s_Layer2_L0_Wx;
@@ -36,7 +36,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x3E8B0FB2, 0x3EE341EB, 0xBE810253, 0x3E1E9AEE, 0x3E4EA3CA, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // rnn.weight_hh_l0 [5, 5], transposed, gate-interleaved, block-major: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Wh => s_Layer2_L0_Wh;
@@ -52,7 +52,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x3E988C9A, 0x3EC5DF56, 0x3EFBD72F, 0x3CCEEA61, 0xBD867BEF, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // rnn.bias_ih_l0 + rnn.bias_hh_l0, gate-interleaved: 16 values
         internal static global::System.ReadOnlySpan<float> Layer2_L0_Bias => s_Layer2_L0_Bias;
@@ -60,7 +60,7 @@ partial class Sentiment
         {
             0x3E4E7F7B, 0xBE1CDE1D, 0xBE38DED3, 0xBD82A262, 0xBE80B3EF, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // rnn.weight_ih_l1 [5, 5], transposed, gate-interleaved: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Wx => s_Layer2_L1_Wx;
@@ -76,7 +76,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0xBC43C2A2, 0xBED3E3B9, 0x3EC06BAD, 0xBD917762, 0xBEC14227, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // rnn.weight_hh_l1 [5, 5], transposed, gate-interleaved, block-major: 80 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Wh => s_Layer2_L1_Wh;
@@ -92,7 +92,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0xBE0F234D, 0x3EAC564F, 0x3EC5C3C6, 0xBEC150B5, 0x3D6ADD29, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // rnn.bias_ih_l1 + rnn.bias_hh_l1, gate-interleaved: 16 values
         internal static global::System.ReadOnlySpan<float> Layer2_L1_Bias => s_Layer2_L1_Bias;
@@ -100,7 +100,7 @@ partial class Sentiment
         {
             0x3D71C1E4, 0xBF4187EC, 0xBF31EBB8, 0x3DE923BC, 0x3EDEC900, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // classifier.weight [1, 5], transposed: 80 values
         internal static global::System.ReadOnlySpan<float> Layer4_Weight => s_Layer4_Weight;
@@ -116,7 +116,7 @@ partial class Sentiment
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0xBEC8308B, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
 
         // classifier.bias [1]: 16 values
         internal static global::System.ReadOnlySpan<float> Layer4_Bias => s_Layer4_Bias;
@@ -124,6 +124,6 @@ partial class Sentiment
         {
             0xBE45F592, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
             0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000,
-        }).ToArray());
+        }));
     }
 }
