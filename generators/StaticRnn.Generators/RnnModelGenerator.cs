@@ -88,7 +88,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
                 return GenerationResult.Failed(diagnostics);
             cancellationToken.ThrowIfCancellationRequested();
 
-            var layers = new PyTorchWeightBinder(file, diagnostics).Bind(plans);
+            var layers = WeightBinder.For(spec, file, diagnostics).Bind(plans);
             if (layers is null || diagnostics.Any(d => d.IsError))
                 return GenerationResult.Failed(diagnostics);
 

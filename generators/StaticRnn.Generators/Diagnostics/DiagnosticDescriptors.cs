@@ -22,8 +22,8 @@ internal static class DiagnosticDescriptors
         "The weight file '{0}' could not be read: {1}");
 
     public static readonly DiagnosticDescriptor WeightFileDamaged = Error("SRNN0003",
-        "Weight file is not valid safetensors",
-        "The weight file '{0}' is not a valid safetensors file: {1}");
+        "Weight file is damaged",
+        "The weight file '{0}' cannot be read as its format requires: {1}");
 
     public static readonly DiagnosticDescriptor UnsupportedDType = Error("SRNN0004",
         "Unsupported tensor data type",
@@ -31,7 +31,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedWeightFormat = Error("SRNN0005",
         "Unsupported weight file format",
-        "The weight file '{0}' has the extension '{1}'; expected a .safetensors file");
+        "The weight file '{0}' has the extension '{1}'; expected a .safetensors, .npz or .npy file");
 
     // Tensors.
     public static readonly DiagnosticDescriptor TensorMissing = Error("SRNN0010",
@@ -103,6 +103,14 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotSupported = Error("SRNN0036",
         "Not supported yet",
         "{0} is not supported by this version of StaticRnn{1}");
+
+    public static readonly DiagnosticDescriptor GruFormDisagrees = Error("SRNN0037",
+        "GRU form disagrees with the weight file",
+        "{0} declares ResetAfter = {1}, but the file's '{2}' has shape {3}, the bias of a Keras GRU with reset_after={4}; remove ResetAfter or set it to {5}");
+
+    public static readonly DiagnosticDescriptor ForeignConvention = Error("SRNN0038",
+        "Tensor names follow another convention",
+        "The weight file '{0}' has tensor names of the {1} convention (such as '{2}'), but the model declares Convention = WeightConvention.{3}; set Convention = WeightConvention.{1}");
 
     // Last resort: the generator never throws; anything unexpected becomes this.
     public static readonly DiagnosticDescriptor InternalError = Error("SRNN9999",

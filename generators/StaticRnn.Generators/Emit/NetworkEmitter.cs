@@ -294,10 +294,9 @@ internal static class NetworkEmitter
             for (var d = 0; d < directions; d++)
             {
                 var cell = layer.Stack[k][d];
-                var hiddenBias = cell.HiddenBias is null ? "default" : $"{Weights}.{cell.HiddenBias.Name}";
                 writer.Line($"{FastKernels}.Project({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {input}, rows: count * {steps}, inputs: {inWidth}, xStride: {inWidth}, gates, columns: {layer.Gates * padded});");
                 writer.Line($"state{names[d]}.Clear();");
-                writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{CellName(layer)}, global::StaticRnn.Activation.{layer.Activation}, gates, {Weights}.{cell.RecurrentWeights.Name}, {hiddenBias},");
+                writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{layer.KernelCell}, global::StaticRnn.Activation.{layer.Activation}, gates, {Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)},");
                 writer.Line($"    hidden: {hidden}, steps: {steps}, count, reverse: {(cell.Backward ? "true" : "false")}, state{names[d]}, " +
                     (sequenceOut is null ? "output: default, outputStride: 0, outputOffset: 0);" : $"{sequenceOut}, outputStride: {concatWidth}, outputOffset: {d * hidden});"));
             }
@@ -322,12 +321,8 @@ internal static class NetworkEmitter
         writer.Close();
     }
 
-    public static string CellName(RecurrentLayer layer) => layer.Cell switch
-    {
-        LayerKind.Lstm => "Lstm",
-        LayerKind.Gru => "Gru",
-        _ => "Rnn",
-    };
+    /// <summary>The kernel's per-cell vectors: a reset-after GRU's b_hn or a peephole LSTM's p_i, p_f, p_o.</summary>
+    public static string CellVectors(RecurrentCell cell) => (cell.HiddenBias ?? cell.Peepholes) is { } vectors ? $"{Weights}.{vectors.Name}" : "default";
 
     // ---- Text helpers ----
 

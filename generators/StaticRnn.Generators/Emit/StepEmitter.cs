@@ -149,10 +149,9 @@ internal static class StepEmitter
                     {
                         var cell = slot.Cell;
                         var name = $"layer{layer.Number}{(recurrent.Stack.Count > 1 ? $"L{cell.StackIndex}" : "")}State";
-                        var hiddenBias = cell.HiddenBias is null ? "default" : $"{Weights}.{cell.HiddenBias.Name}";
                         writer.Line($"var {name} = values.Slice({slot.Offset}, {slot.Size});");
                         writer.Line($"{FastKernels}.Project({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {current}, rows: 1, inputs: {cell.InputWidth}, xStride: {cell.InputWidth}, scratch.Slice(0, {columns}), columns: {columns});");
-                        writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{NetworkEmitter.CellName(recurrent)}, global::StaticRnn.Activation.{recurrent.Activation}, scratch.Slice(0, {columns}), {Weights}.{cell.RecurrentWeights.Name}, {hiddenBias},");
+                        writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{recurrent.KernelCell}, global::StaticRnn.Activation.{recurrent.Activation}, scratch.Slice(0, {columns}), {Weights}.{cell.RecurrentWeights.Name}, {NetworkEmitter.CellVectors(cell)},");
                         writer.Line($"    hidden: {recurrent.HiddenSize}, steps: 1, count: 1, reverse: false, {name}, output: default, outputStride: 0, outputOffset: 0);");
                         current = $"{name}.Slice(0, {recurrent.HiddenSize})";
                         currentWidth = recurrent.HiddenSize;

@@ -149,6 +149,8 @@ internal static class WeightsEmitter
                         yield return new(cell.Bias.Name, $"{cell.Bias.Source}, gate-interleaved", WeightPacking.GateVector(cell.Bias.Values, gates, hidden));
                         if (cell.HiddenBias is not null)
                             yield return new(cell.HiddenBias.Name, cell.HiddenBias.Source, WeightPacking.GateVector(cell.HiddenBias.Values, 1, hidden));
+                        if (cell.Peepholes is not null)
+                            yield return new(cell.Peepholes.Name, $"{cell.Peepholes.Source}, gate-interleaved", WeightPacking.GateVector(cell.Peepholes.Values, 3, hidden));
                     }
                     break;
             }

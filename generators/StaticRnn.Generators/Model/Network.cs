@@ -86,7 +86,8 @@ internal sealed class DropoutLayer(int number, string title, Flow flow) : Networ
 
 /// <summary>One direction of one stacked layer: the weights of a single recurrent cell.</summary>
 internal sealed class RecurrentCell(
-    string name, int stackIndex, bool backward, int inputWidth, Tensor inputWeights, Tensor recurrentWeights, Tensor bias, Tensor? hiddenBias)
+    string name, int stackIndex, bool backward, int inputWidth, Tensor inputWeights, Tensor recurrentWeights, Tensor bias,
+    Tensor? hiddenBias, Tensor? peepholes)
 {
     /// <summary>Identifier stem, e.g. "Layer2_L1_Backward".</summary>
     public string Name { get; } = name;
@@ -95,22 +96,33 @@ internal sealed class RecurrentCell(
     /// <summary>Runs from the last step to the first (PyTorch's <c>_reverse</c>).</summary>
     public bool Backward { get; } = backward;
     public int InputWidth { get; } = inputWidth;
-    /// <summary>[gates * hidden, input] row-major, gate blocks in PyTorch order.</summary>
+    /// <summary>[gates * hidden, input] row-major, gate blocks in PyTorch order (LSTM i, f, g, o; GRU r, z, n).</summary>
     public Tensor InputWeights { get; } = inputWeights;
     /// <summary>[gates * hidden, hidden] row-major.</summary>
     public Tensor RecurrentWeights { get; } = recurrentWeights;
-    /// <summary>[gates * hidden]: b_ih + b_hh summed at build time (GRU: the candidate block holds b_in only).</summary>
+    /// <summary>[gates * hidden]: input and recurrent biases summed at build time (reset-after GRU: the candidate
+    /// block holds b_in only).</summary>
     public Tensor Bias { get; } = bias;
-    /// <summary>GRU only: b_hn, which the reset gate scales together with W_hn h.</summary>
+    /// <summary>Reset-after GRU only: b_hn, which the reset gate scales together with W_hn h.</summary>
     public Tensor? HiddenBias { get; } = hiddenBias;
+    /// <summary>Peephole LSTM only: [3 * hidden], the diagonal weights p_i, p_f, p_o in that order.</summary>
+    public Tensor? Peepholes { get; } = peepholes;
 }
 
+/// <summary>Which form of its cell a recurrent layer computes.</summary>
+/// <param name="ResetAfter">GRU: the reset gate scales W_hn h + b_hn (PyTorch, cuDNN, Keras reset_after=True);
+/// otherwise it scales h before the product (Cho et al. 2014).</param>
+/// <param name="Peephole">LSTM: i and f read c_{t-1}, o reads c_t.</param>
+/// <param name="CoupledInputForget">LSTM: f = 1 - i.</param>
+internal readonly record struct CellForm(bool ResetAfter, bool Peephole, bool CoupledInputForget);
+
 internal sealed class RecurrentLayer(
-    int number, string title, Flow input, Flow output, LayerKind cell, int hiddenSize, Activation activation,
+    int number, string title, Flow input, Flow output, LayerKind cell, CellForm form, int hiddenSize, Activation activation,
     bool bidirectional, bool returnSequences, MergeMode mergeMode, IReadOnlyList<IReadOnlyList<RecurrentCell>> stack)
     : NetworkLayer(number, title, input, output)
 {
     public LayerKind Cell { get; } = cell;
+    public CellForm Form { get; } = form;
     public int HiddenSize { get; } = hiddenSize;
     /// <summary>SimpleRnn's state activation.</summary>
     public Activation Activation { get; } = activation;
@@ -122,6 +134,14 @@ internal sealed class RecurrentLayer(
     public int Gates => GateCount(Cell);
     /// <summary>LSTM cells carry c beside h.</summary>
     public bool HasCellState => Cell == LayerKind.Lstm;
+
+    /// <summary>The runtime's name for this layer's cell (<c>StaticRnn.Runtime.RecurrentCell</c>).</summary>
+    public string KernelCell => Cell switch
+    {
+        LayerKind.Lstm => (Form.Peephole ? "Peephole" : "") + (Form.CoupledInputForget ? "Coupled" : "") + "Lstm",
+        LayerKind.Gru => Form.ResetAfter ? "Gru" : "GruResetBefore",
+        _ => "Rnn",
+    };
 
     public static int GateCount(LayerKind cell) => cell switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
 }

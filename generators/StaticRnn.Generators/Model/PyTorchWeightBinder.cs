@@ -7,60 +7,23 @@ using StaticRnn.Generators.Weights;
 
 namespace StaticRnn.Generators.Model;
 
-/// <summary>Finds each layer's tensors in a file written from a PyTorch <c>state_dict</c>, checks their shapes
-/// against the declared sizes, and packs them the way the generated code reads them.</summary>
+/// <summary>Binds a file written from a PyTorch <c>state_dict</c>: its layouts are already canonical.</summary>
 /// <remarks>
 /// Names: <c>{prefix}.weight_ih_l{k}[_reverse]</c>, <c>weight_hh_</c>, <c>bias_ih_</c>, <c>bias_hh_</c> for
 /// nn.RNN/LSTM/GRU; <c>{prefix}.weight</c> and <c>{prefix}.bias</c> for nn.Linear; <c>{prefix}.weight</c> for
-/// nn.Embedding. Biases may be absent together (<c>bias=False</c>); they are then zero.
+/// nn.Embedding. Biases may be absent together (<c>bias=False</c>); they are then zero. PyTorch has no peephole
+/// LSTM; a file for one adds <c>{prefix}.peephole_i_l{k}[_reverse]</c>, <c>peephole_f_</c> and <c>peephole_o_</c>,
+/// each [hidden]. A reset-before GRU (<c>ResetAfter = false</c>) and a coupled LSTM read nn.GRU's and
+/// nn.LSTM's tensors (the coupled cell ignores the forget-gate rows).
 /// </remarks>
-internal sealed class PyTorchWeightBinder
+internal sealed class PyTorchWeightBinder(ModelSpec spec, WeightFile file, List<DiagnosticInfo> diagnostics)
+    : WeightBinder(spec, file, diagnostics)
 {
     private const string RecurrentMarker = "weight_ih_l0";
 
-    private readonly WeightFile _file;
-    private readonly List<DiagnosticInfo> _diagnostics;
+    protected override WeightConvention Convention => WeightConvention.PyTorch;
 
-    public PyTorchWeightBinder(WeightFile file, List<DiagnosticInfo> diagnostics)
-    {
-        _file = file;
-        _diagnostics = diagnostics;
-    }
-
-    /// <summary>Binds every layer, or returns null after reporting why not.</summary>
-    public IReadOnlyList<NetworkLayer>? Bind(IReadOnlyList<LayerPlan> plans)
-    {
-        var prefixes = ResolvePrefixes(plans, out var ok);
-
-        // Bind every layer whose prefix is known, so the errors of all layers are reported together.
-        var layers = new List<NetworkLayer>();
-        foreach (var plan in plans)
-        {
-            var prefix = prefixes[plan.Number - 1];
-            if (prefix is null && plan.Spec.Kind != LayerKind.Dropout)
-                continue;
-            NetworkLayer? layer = plan.Spec.Kind switch
-            {
-                LayerKind.Dropout => new DropoutLayer(plan.Number, plan.Title, plan.Input),
-                LayerKind.Embedding => BindEmbedding(plan, prefix!),
-                LayerKind.Dense => BindDense(plan, prefix!),
-                _ => BindRecurrent(plan, prefix!),
-            };
-            if (layer is null)
-                ok = false;
-            else
-                layers.Add(layer);
-        }
-        return ok ? layers : null;
-    }
-
-    // ---- Which tensors a layer needs ----
-
-    /// <summary>One tensor a layer needs, by its name after the prefix. Tensors of one optional group must be
-    /// present or absent together.</summary>
-    private sealed record Requirement(string Suffix, int[] Shape, string Meaning, string? OptionalGroup = null);
-
-    private static IEnumerable<Requirement> RequirementsOf(LayerPlan plan)
+    protected override IEnumerable<Requirement> RequirementsOf(LayerPlan plan, string? prefix)
     {
         var spec = plan.Spec;
         switch (spec.Kind)
@@ -78,6 +41,7 @@ internal sealed class PyTorchWeightBinder
                 var gates = RecurrentLayer.GateCount(spec.Kind);
                 var rows = gates * spec.Size;
                 var gateText = gates == 1 ? "hiddenSize" : $"{gates} gates x hiddenSize";
+                var peephole = spec.Kind == LayerKind.Lstm && spec.Peephole;
                 for (var k = 0; k < spec.Layers; k++)
                 {
                     var inputWidth = k == 0 ? plan.Input.Width : spec.Size * (spec.Bidirectional ? 2 : 1);
@@ -87,6 +51,14 @@ internal sealed class PyTorchWeightBinder
                         yield return new($"weight_hh_l{k}{suffix}", [rows, spec.Size], $"{gateText} by hiddenSize");
                         yield return new($"bias_ih_l{k}{suffix}", [rows], gateText, $"bias_l{k}{suffix}");
                         yield return new($"bias_hh_l{k}{suffix}", [rows], gateText, $"bias_l{k}{suffix}");
+                        if (peephole)
+                        {
+                            yield return new($"peephole_i_l{k}{suffix}", [spec.Size], "hiddenSize: the input gate's peephole");
+                            // A coupled cell computes f = 1 - i: a forget peephole, if the file has one, is unused.
+                            if (!spec.CoupledInputForget)
+                                yield return new($"peephole_f_l{k}{suffix}", [spec.Size], "hiddenSize: the forget gate's peephole");
+                            yield return new($"peephole_o_l{k}{suffix}", [spec.Size], "hiddenSize: the output gate's peephole");
+                        }
                     }
                 }
                 break;
@@ -95,72 +67,16 @@ internal sealed class PyTorchWeightBinder
 
     private static string[] DirectionSuffixes(LayerSpec spec) => spec.Bidirectional ? ["", "_reverse"] : [""];
 
-    private static string FullName(string prefix, string suffix) => prefix.Length == 0 ? suffix : prefix + "." + suffix;
+    protected override string FullName(string prefix, string suffix) => prefix.Length == 0 ? suffix : prefix + "." + suffix;
 
-    private static string ShapeText(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
+    protected override bool HasPrefix(string prefix) =>
+        File.Tensors.Any(t => prefix.Length == 0 || t.Name.StartsWith(prefix + ".", StringComparison.Ordinal));
 
-    private static string PrefixText(string prefix) => prefix.Length == 0 ? "\"\" (no prefix)" : "\"" + prefix + "\"";
-
-    // ---- Choosing each layer's prefix ----
-
-    private string?[] ResolvePrefixes(IReadOnlyList<LayerPlan> plans, out bool ok)
-    {
-        var prefixes = new string?[plans.Count];
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
-        ok = true;
-
-        // Named prefixes first, so that a layer without one chooses among the groups nobody named.
-        foreach (var plan in plans)
-        {
-            if (plan.Spec.Kind == LayerKind.Dropout || plan.Spec.Weights is not { } named)
-                continue;
-            if (!_file.Tensors.Any(t => named.Length == 0 || t.Name.StartsWith(named + ".", StringComparison.Ordinal)))
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsPrefixUnknown, plan.Spec.LocationOf("Weights"),
-                    plan.DisplayName, named, CandidateList(CandidatePrefixes(plan.Spec.Kind))));
-                ok = false;
-                continue;
-            }
-            prefixes[plan.Number - 1] = named;
-            claimed.Add(named);
-        }
-
-        foreach (var plan in plans)
-        {
-            if (plan.Spec.Kind == LayerKind.Dropout || plan.Spec.Weights is not null)
-                continue;
-            var candidates = CandidatePrefixes(plan.Spec.Kind).Where(p => !claimed.Contains(p)).ToList();
-            var fitting = candidates.Where(p => Fits(plan, p)).ToList();
-            if (fitting.Count == 1)
-            {
-                prefixes[plan.Number - 1] = fitting[0];
-                claimed.Add(fitting[0]);
-                continue;
-            }
-            ok = false;
-            var location = plan.Spec.Location;
-            if (fitting.Count == 0)
-            {
-                var expected = string.Join(", ", RequirementsOf(plan).Where(r => r.OptionalGroup is null)
-                    .Select(r => $"'<prefix>.{r.Suffix}' {ShapeText(r.Shape)}"));
-                var found = candidates.Count == 0 ? "none" : string.Join("; ", candidates.Select(p => DescribeGroup(plan, p)));
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsNotFound, location, plan.DisplayName, expected, found));
-            }
-            else
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsPrefixAmbiguous, location,
-                    plan.DisplayName, fitting.Count, CandidateList(fitting)));
-            }
-        }
-        return prefixes;
-    }
-
-    /// <summary>Prefixes of the tensor groups that look like this kind of layer, in file order.</summary>
-    private IReadOnlyList<string> CandidatePrefixes(LayerKind kind)
+    protected override IReadOnlyList<string> CandidatePrefixes(LayerKind kind)
     {
         var marker = kind is LayerKind.Dense or LayerKind.Embedding ? "weight" : RecurrentMarker;
         var result = new List<string>();
-        foreach (var tensor in _file.Tensors)
+        foreach (var tensor in File.Tensors)
         {
             var name = tensor.Name;
             string? prefix = name == marker ? ""
@@ -172,87 +88,9 @@ internal sealed class PyTorchWeightBinder
         return result;
     }
 
-    private static string CandidateList(IEnumerable<string> prefixes)
+    protected override string SimilarNames(string prefix)
     {
-        var list = prefixes.Select(PrefixText).ToList();
-        return list.Count == 0 ? "(none: the file has no tensor group of this layer's kind)" : string.Join(", ", list);
-    }
-
-    private bool Fits(LayerPlan plan, string prefix)
-    {
-        var presentGroups = new Dictionary<string, int>();
-        var groupSizes = new Dictionary<string, int>();
-        foreach (var requirement in RequirementsOf(plan))
-        {
-            var tensor = _file.Find(FullName(prefix, requirement.Suffix));
-            if (requirement.OptionalGroup is { } group)
-            {
-                groupSizes[group] = groupSizes.TryGetValue(group, out var n) ? n + 1 : 1;
-                if (tensor is null)
-                    continue;
-                presentGroups[group] = presentGroups.TryGetValue(group, out var m) ? m + 1 : 1;
-            }
-            if (tensor is null || !tensor.Shape.SequenceEqual(requirement.Shape))
-                return false;
-        }
-        return presentGroups.All(g => g.Value == groupSizes[g.Key]);
-    }
-
-    private string DescribeGroup(LayerPlan plan, string prefix)
-    {
-        var parts = RequirementsOf(plan)
-            .Where(r => r.OptionalGroup is null)
-            .Select(r => (Name: FullName(prefix, r.Suffix), Tensor: _file.Find(FullName(prefix, r.Suffix))))
-            .Select(x => x.Tensor is null ? $"'{x.Name}' missing" : $"'{x.Name}' {ShapeText(x.Tensor.Shape)}");
-        return PrefixText(prefix) + " with " + string.Join(", ", parts);
-    }
-
-    // ---- Reading and packing ----
-
-    /// <summary>Reads the tensors a layer needs under <paramref name="prefix"/>; reports each one that is
-    /// missing or misshapen. Absent optional groups read as null.</summary>
-    private Dictionary<string, float[]?>? Read(LayerPlan plan, string prefix)
-    {
-        var values = new Dictionary<string, float[]?>(StringComparer.Ordinal);
-        var requirements = RequirementsOf(plan).ToList();
-        var ok = true;
-        foreach (var requirement in requirements)
-        {
-            var name = FullName(prefix, requirement.Suffix);
-            var tensor = _file.Find(name);
-            if (tensor is null)
-            {
-                var partners = requirement.OptionalGroup is { } group
-                    ? requirements.Where(r => r.OptionalGroup == group && _file.Find(FullName(prefix, r.Suffix)) is not null).ToList()
-                    : null;
-                if (partners is { Count: 0 })
-                {
-                    values[requirement.Suffix] = null;   // the whole optional group is absent: no bias
-                    continue;
-                }
-                var hint = partners is { Count: > 0 }
-                    ? $" ('{FullName(prefix, partners[0].Suffix)}' is present; PyTorch writes both biases or neither)"
-                    : SimilarNames(prefix);
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorMissing, plan.Spec.LocationOf("Weights"),
-                    plan.DisplayName, name, ShapeText(requirement.Shape), hint));
-                ok = false;
-                continue;
-            }
-            if (!tensor.Shape.SequenceEqual(requirement.Shape))
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorShapeMismatch, plan.Spec.LocationOf("Weights"),
-                    plan.DisplayName, name, ShapeText(requirement.Shape), requirement.Meaning, ShapeText(tensor.Shape)));
-                ok = false;
-                continue;
-            }
-            values[requirement.Suffix] = _file.ReadFloat32(tensor);
-        }
-        return ok ? values : null;
-    }
-
-    private string SimilarNames(string prefix)
-    {
-        var names = _file.Tensors.Select(t => t.Name)
+        var names = File.Tensors.Select(t => t.Name)
             .Where(n => prefix.Length == 0 || n.StartsWith(prefix + ".", StringComparison.Ordinal))
             .Take(8)
             .Select(n => "'" + n + "'")
@@ -260,20 +98,7 @@ internal sealed class PyTorchWeightBinder
         return names.Count == 0 ? "" : "; tensors under that prefix: " + string.Join(", ", names);
     }
 
-    private string Source(string prefix, string suffix)
-    {
-        var name = FullName(prefix, suffix);
-        return name + " " + ShapeText(_file.Find(name)!.Shape);
-    }
-
-    /// <summary>A tensor whose values are exactly the file's tensor <paramref name="suffix"/>.</summary>
-    private Tensor FileTensor(string memberName, string prefix, string suffix, float[] values)
-    {
-        var entry = _file.Find(FullName(prefix, suffix))!;
-        return new Tensor(memberName, Source(prefix, suffix), values, new FileSlice(entry.DataOffset, entry.ElementCount, entry.DType.ToString()));
-    }
-
-    private EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix)
+    protected override EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix)
     {
         var values = Read(plan, prefix);
         if (values is null)
@@ -282,7 +107,7 @@ internal sealed class PyTorchWeightBinder
         return new EmbeddingLayer(plan.Number, plan.Title, plan.Output, plan.Spec.VocabularySize, table);
     }
 
-    private DenseLayer? BindDense(LayerPlan plan, string prefix)
+    protected override DenseLayer? BindDense(LayerPlan plan, string prefix)
     {
         var values = Read(plan, prefix);
         if (values is null)
@@ -293,55 +118,43 @@ internal sealed class PyTorchWeightBinder
         return new DenseLayer(plan.Number, plan.Title, plan.Input, plan.Output, plan.Spec.Activation, weight, bias);
     }
 
-    private RecurrentLayer? BindRecurrent(LayerPlan plan, string prefix)
+    protected override RecurrentLayer? BindRecurrent(LayerPlan plan, string prefix)
     {
         var values = Read(plan, prefix);
         if (values is null)
             return null;
         var spec = plan.Spec;
-        var hidden = spec.Size;
+        var form = new CellForm(spec.ResetAfter, spec.Kind == LayerKind.Lstm && spec.Peephole, spec.Kind == LayerKind.Lstm && spec.CoupledInputForget);
         var stack = new List<IReadOnlyList<RecurrentCell>>();
         for (var k = 0; k < spec.Layers; k++)
         {
             var directions = new List<RecurrentCell>();
             foreach (var suffix in DirectionSuffixes(spec))
             {
-                var stem = $"Layer{plan.Number}"
-                    + (spec.Layers > 1 ? $"_L{k}" : "")
-                    + (spec.Bidirectional ? (suffix.Length == 0 ? "_Forward" : "_Backward") : "");
+                var backward = suffix.Length > 0;
+                var stem = CellStem(plan, k, backward);
                 string ih = $"weight_ih_l{k}{suffix}", hh = $"weight_hh_l{k}{suffix}";
                 string bih = $"bias_ih_l{k}{suffix}", bhh = $"bias_hh_l{k}{suffix}";
-                var rows = RecurrentLayer.GateCount(spec.Kind) * hidden;
-                var inputBias = values[bih] ?? new float[rows];
-                var recurrentBias = values[bhh] ?? new float[rows];
-                var biasSource = values[bih] is null ? "zero (the file has no biases)" : $"{FullName(prefix, bih)} + {FullName(prefix, bhh)}";
-
-                // GRU: r and z take both biases summed; the candidate's recurrent bias b_hn sits inside r * (W_hn h + b_hn).
-                var summedRows = spec.Kind == LayerKind.Gru ? 2 * hidden : rows;
-                var bias = new float[rows];
-                for (var i = 0; i < rows; i++)
-                    bias[i] = i < summedRows ? (float)((double)inputBias[i] + recurrentBias[i]) : inputBias[i];
-                Tensor? hiddenBias = null;
-                if (spec.Kind == LayerKind.Gru)
+                Tensor? peepholes = null;
+                if (form.Peephole)
                 {
-                    var hn = new float[hidden];
-                    Array.Copy(recurrentBias, 2 * hidden, hn, 0, hidden);
-                    hiddenBias = new Tensor(stem + "_HiddenBias", values[bhh] is null ? "zero" : $"{FullName(prefix, bhh)} (n block)", hn);
+                    string pi = $"peephole_i_l{k}{suffix}", pf = $"peephole_f_l{k}{suffix}", po = $"peephole_o_l{k}{suffix}";
+                    var forget = form.CoupledInputForget ? null : values[pf];
+                    peepholes = new Tensor(stem + "_Peepholes",
+                        $"{Source(prefix, pi)}, {(forget is null ? "no forget peephole (f = 1 - i)" : Source(prefix, pf))}, {Source(prefix, po)}",
+                        PeepholeVector(spec.Size, values[pi]!, forget, values[po]!));
                 }
-
-                directions.Add(new RecurrentCell(
-                    stem,
-                    k,
-                    suffix.Length > 0,
-                    k == 0 ? plan.Input.Width : hidden * (spec.Bidirectional ? 2 : 1),
+                directions.Add(MakeCell(plan, form, k, backward, new CanonicalCell(
                     FileTensor(stem + "_Wx", prefix, ih, values[ih]!),
                     FileTensor(stem + "_Wh", prefix, hh, values[hh]!),
-                    new Tensor(stem + "_Bias", biasSource, bias),
-                    hiddenBias));
+                    values[bih],
+                    values[bhh],
+                    $"{FullName(prefix, bih)} + {FullName(prefix, bhh)}",
+                    $"{FullName(prefix, bhh)} (n block)",
+                    peepholes)));
             }
             stack.Add(directions);
         }
-        return new RecurrentLayer(plan.Number, plan.Title, plan.Input, plan.Output, spec.Kind, hidden, spec.Activation,
-            spec.Bidirectional, spec.ReturnSequences, spec.MergeMode, stack);
+        return NewRecurrentLayer(plan, form, stack);
     }
 }

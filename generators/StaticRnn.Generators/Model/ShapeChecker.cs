@@ -17,10 +17,10 @@ internal static class ShapeChecker
     {
         var errorsBefore = CountErrors(diagnostics);
 
-        if (spec.Convention != WeightConvention.PyTorch)
+        if (spec.Convention is not (WeightConvention.PyTorch or WeightConvention.Keras))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotSupported, spec.LocationOf("Convention"),
-                $"Convention = WeightConvention.{spec.Convention}", "; this version reads PyTorch (safetensors) weights"));
+                $"Convention = WeightConvention.{spec.Convention}", "; this version reads PyTorch and Keras weights"));
         }
 
         if (spec.SequenceLength is not (>= 1 and <= MaxDimension))
@@ -49,7 +49,7 @@ internal static class ShapeChecker
         for (var i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            CheckArguments(layer, i + 1, diagnostics);
+            CheckArguments(layer, i + 1, spec.Convention, diagnostics);
             var output = OutputOf(layer, flow);
             var plan = new LayerPlan(layer, i + 1, flow, output);
 
@@ -90,18 +90,13 @@ internal static class ShapeChecker
         _ => new Flow(layer.ReturnSequences, layer.Bidirectional && layer.MergeMode == MergeMode.Concat ? 2 * layer.Size : layer.Size),
     };
 
-    private static void CheckArguments(LayerSpec layer, int number, List<DiagnosticInfo> diagnostics)
+    private static void CheckArguments(LayerSpec layer, int number, WeightConvention convention, List<DiagnosticInfo> diagnostics)
     {
         var name = $"Layer {number}, {layer.Kind}";
         void Require(bool ok, string argument, string expected, object found)
         {
             if (!ok)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerArgumentInvalid, layer.LocationOf(argument), name, argument, expected, found));
-        }
-        void NotSupported(bool used, string argument, string what)
-        {
-            if (used)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotSupported, layer.LocationOf(argument), what, ""));
         }
         var sizeRange = $"between 1 and {MaxDimension}";
 
@@ -127,9 +122,9 @@ internal static class ShapeChecker
                     Require(layer.Activation is Activation.Tanh or Activation.Relu or Activation.Sigmoid, "Activation",
                         "Tanh, Relu or Sigmoid", layer.Activation);
                 }
-                NotSupported(layer.Kind == LayerKind.Lstm && layer.Peephole, "Peephole", "Lstm(Peephole = true)");
-                NotSupported(layer.Kind == LayerKind.Lstm && layer.CoupledInputForget, "CoupledInputForget", "Lstm(CoupledInputForget = true)");
-                NotSupported(layer.Kind == LayerKind.Gru && !layer.ResetAfter, "ResetAfter", "Gru(ResetAfter = false)");
+                // Keras stacks recurrent layers as separate layers, each with its own weight path.
+                if (convention == WeightConvention.Keras)
+                    Require(layer.Layers == 1, "Layers", "1 with Convention = WeightConvention.Keras (declare each stacked Keras layer as its own attribute)", layer.Layers);
                 break;
         }
     }

@@ -298,31 +298,29 @@ public class DeclarationDiagnosticsTests
         Says(diagnostic, message);
     }
 
-    [Theory]
-    [InlineData("Lstm(4, Weights = \"rnn\", Peephole = true)", "true", "Lstm(Peephole = true)")]
-    [InlineData("Lstm(4, Weights = \"rnn\", CoupledInputForget = true)", "true", "Lstm(CoupledInputForget = true)")]
-    [InlineData("Gru(4, Weights = \"rnn\", ResetAfter = false)", "false", "Gru(ResetAfter = false)")]
-    public void SRNN0036_for_a_layer_variant_that_is_not_supported(string layer, string located, string what)
-    {
-        var run = RunWithValidFile(ModelSource(LstmDenseModelAttribute, layer, "Dense(2, Weights = \"fc\")"));
-
-        var diagnostic = FailsWith(run, "SRNN0036");
-        LocatedAt(run, diagnostic, located);
-        Says(diagnostic, what, "not supported");
-    }
-
-    [Theory]
-    [InlineData("Keras")]
-    [InlineData("Onnx")]
-    public void SRNN0036_for_a_weight_convention_that_is_not_supported(string convention)
+    [Fact]
+    public void SRNN0036_for_the_Onnx_convention()
     {
         var run = RunWithValidFile(ModelSource(
-            $"RnnModel(\"models/m.safetensors\", SequenceLength = 5, InputSize = 3, Convention = WeightConvention.{convention})",
+            "RnnModel(\"models/m.safetensors\", SequenceLength = 5, InputSize = 3, Convention = WeightConvention.Onnx)",
             "Lstm(4, Weights = \"rnn\")", "Dense(2, Weights = \"fc\")"));
 
         var diagnostic = FailsWith(run, "SRNN0036");
-        LocatedAt(run, diagnostic, "WeightConvention." + convention);
-        Says(diagnostic, "Convention = WeightConvention." + convention, "not supported", "PyTorch");
+        LocatedAt(run, diagnostic, "WeightConvention.Onnx");
+        Says(diagnostic, "Convention = WeightConvention.Onnx", "not supported", "PyTorch and Keras");
+    }
+
+    [Fact]
+    public void SRNN0035_for_stacked_layers_in_one_Keras_attribute()
+    {
+        var file = new SafeTensorsBuilder().KerasRecurrent("lstm", "lstm_cell", 4, 4, 3).KerasDense("dense", 2, 4).Build();
+        var run = GeneratorHarness.Run(ModelSource(
+            "RnnModel(\"models/m.safetensors\", SequenceLength = 5, InputSize = 3, Convention = WeightConvention.Keras)",
+            "Lstm(4, Weights = \"lstm\", Layers = 2)", "Dense(2, Weights = \"dense\")"), At(file));
+
+        var diagnostic = FailsWith(run, "SRNN0035");
+        LocatedAt(run, diagnostic, "2");
+        Says(diagnostic, "Layers", "1 with Convention = WeightConvention.Keras", "its own attribute", "found 2");
     }
 
     // ---- Several errors at once ----

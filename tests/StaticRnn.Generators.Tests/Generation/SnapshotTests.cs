@@ -67,4 +67,47 @@ public class SnapshotTests
         Snapshot.Match(run.Sources["Sentiment.g.cs"], "Sentiment");
         Snapshot.Match(run.Sources["Sentiment.Weights.g.cs"], "Sentiment.Weights");
     }
+
+    [Fact]
+    public void Keras_tagger_with_stacked_layers_and_a_reset_before_bidirectional_gru()
+    {
+        var weights = new SafeTensorsBuilder()
+            .KerasEmbedding("embedding", 30, 6)
+            .KerasRecurrent("lstm", "lstm_cell", 4, 8, 6, suffix: ":0")
+            .KerasRecurrent("bidirectional", "gru_cell", 3, 5, 8, bidirectional: true, suffix: ":0")
+            .KerasDense("dense", 3, 10)
+            .Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            namespace Demo;
+            [RnnModel("keras_tagger.safetensors", SequenceLength = 9, Convention = WeightConvention.Keras)]
+            [Embedding(30, 6, Weights = "embedding")]
+            [Lstm(8, Weights = "lstm", ReturnSequences = true)]
+            [Gru(5, Weights = "bidirectional", Bidirectional = true, ReturnSequences = true)]
+            [Dense(3, Weights = "dense", Activation = Activation.Softmax)]
+            public static partial class KerasTagger { }
+            """, new ProjectFile("keras_tagger.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        Snapshot.Match(run.Sources["Demo.KerasTagger.g.cs"], "KerasTagger");
+        Snapshot.Match(run.Sources["Demo.KerasTagger.Weights.g.cs"], "KerasTagger.Weights");
+    }
+
+    [Fact]
+    public void Stacked_peephole_lstm()
+    {
+        var weights = new SafeTensorsBuilder().Lstm("lstm", 5, 2, layers: 2).Peepholes("lstm", 5, layers: 2).Linear("fc", 1, 5).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            namespace Demo;
+            [RnnModel("peephole.safetensors", SequenceLength = 20, InputSize = 2)]
+            [Lstm(5, Weights = "lstm", Layers = 2, Peephole = true)]
+            [Dense(1, Weights = "fc", Activation = Activation.Sigmoid)]
+            public static partial class PeepholeLstm { }
+            """, new ProjectFile("peephole.safetensors", weights));
+
+        Assert.Empty(run.AllDiagnostics);
+        Snapshot.Match(run.Sources["Demo.PeepholeLstm.g.cs"], "PeepholeLstm");
+        Snapshot.Match(run.Sources["Demo.PeepholeLstm.Weights.g.cs"], "PeepholeLstm.Weights");
+    }
 }

@@ -1,0 +1,344 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using StaticRnn.Generators.Diagnostics;
+using StaticRnn.Generators.Parsing;
+using StaticRnn.Generators.Weights;
+
+namespace StaticRnn.Generators.Model;
+
+/// <summary>Finds each layer's tensors in a weight file, checks their shapes against the declared sizes, and
+/// converts them to the canonical (PyTorch) layout the emitters pack. What is common to every naming
+/// convention lives here: choosing each layer's prefix, reading and checking tensors, and assembling a cell's
+/// biases; <see cref="PyTorchWeightBinder"/> and <see cref="KerasWeightBinder"/> say what the tensors are
+/// called, what shapes they have, and how they convert.</summary>
+internal abstract class WeightBinder
+{
+    protected WeightBinder(ModelSpec spec, WeightFile file, List<DiagnosticInfo> diagnostics)
+    {
+        Spec = spec;
+        File = file;
+        Diagnostics = diagnostics;
+    }
+
+    protected ModelSpec Spec { get; }
+    protected WeightFile File { get; }
+    protected List<DiagnosticInfo> Diagnostics { get; }
+
+    public static WeightBinder For(ModelSpec spec, WeightFile file, List<DiagnosticInfo> diagnostics) => spec.Convention switch
+    {
+        WeightConvention.Keras => new KerasWeightBinder(spec, file, diagnostics),
+        _ => new PyTorchWeightBinder(spec, file, diagnostics),
+    };
+
+    /// <summary>Binds every layer, or returns null after reporting why not.</summary>
+    public IReadOnlyList<NetworkLayer>? Bind(IReadOnlyList<LayerPlan> plans)
+    {
+        if (ReportForeignConvention())
+            return null;
+
+        var prefixes = ResolvePrefixes(plans, out var ok);
+
+        // Bind every layer whose prefix is known, so the errors of all layers are reported together.
+        var layers = new List<NetworkLayer>();
+        foreach (var plan in plans)
+        {
+            var prefix = prefixes[plan.Number - 1];
+            if (prefix is null && plan.Spec.Kind != LayerKind.Dropout)
+                continue;
+            NetworkLayer? layer = plan.Spec.Kind switch
+            {
+                LayerKind.Dropout => new DropoutLayer(plan.Number, plan.Title, plan.Input),
+                LayerKind.Embedding => BindEmbedding(plan, prefix!),
+                LayerKind.Dense => BindDense(plan, prefix!),
+                _ => BindRecurrent(plan, prefix!),
+            };
+            if (layer is null)
+                ok = false;
+            else
+                layers.Add(layer);
+        }
+        return ok ? layers : null;
+    }
+
+    // ---- What each convention defines ----
+
+    /// <summary>The convention's name in messages and in <c>WeightConvention</c>.</summary>
+    protected abstract WeightConvention Convention { get; }
+
+    /// <summary>One tensor a layer needs, by its name after the prefix. Tensors of one optional group must be
+    /// present or absent together.</summary>
+    protected sealed record Requirement(string Suffix, int[] Shape, string Meaning, string? OptionalGroup = null);
+
+    /// <summary>The tensors <paramref name="plan"/> needs under <paramref name="prefix"/> (null: any prefix, for messages).</summary>
+    protected abstract IEnumerable<Requirement> RequirementsOf(LayerPlan plan, string? prefix);
+
+    /// <summary>The tensor name of <paramref name="suffix"/> under <paramref name="prefix"/>.</summary>
+    protected abstract string FullName(string prefix, string suffix);
+
+    /// <summary>Prefixes of the tensor groups that look like this kind of layer, in file order.</summary>
+    protected abstract IReadOnlyList<string> CandidatePrefixes(LayerKind kind);
+
+    /// <summary>The tensor a full name (as <see cref="FullName"/> forms it) stands for, or null.</summary>
+    protected virtual TensorEntry? Find(string name) => File.Find(name);
+
+    /// <summary>Whether any tensor's name starts with the named prefix.</summary>
+    protected abstract bool HasPrefix(string prefix);
+
+    /// <summary>Which convention a tensor name belongs to, judged by its form alone; null when it could be any.</summary>
+    internal static WeightConvention? ConventionOfName(string name)
+    {
+        var last = name.Substring(name.LastIndexOfAny(['.', '/']) + 1);
+        var colon = last.IndexOf(':');
+        if (colon >= 0)
+            last = last.Substring(0, colon);
+        if (name.Contains('/') && last is "kernel" or "recurrent_kernel" or "embeddings")
+            return WeightConvention.Keras;
+        if (!name.Contains('/') && (last.StartsWith("weight_ih_l", StringComparison.Ordinal) || last.StartsWith("weight_hh_l", StringComparison.Ordinal)
+            || (name.Contains('.') && last is "weight")))
+            return WeightConvention.PyTorch;
+        return null;
+    }
+
+    /// <summary>Reports a file none of whose names fit the declared convention but some fit another: binding
+    /// it would only list every tensor as missing.</summary>
+    private bool ReportForeignConvention()
+    {
+        var conventions = File.Tensors.Select(t => (t.Name, Convention: ConventionOfName(t.Name))).Where(t => t.Convention is not null).ToList();
+        if (conventions.Count == 0 || conventions.Any(t => t.Convention == Convention))
+            return false;
+        var example = conventions[0];
+        Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ForeignConvention, Spec.LocationOf("Convention"),
+            Spec.WeightsPath, example.Convention!.Value, example.Name, Convention));
+        return true;
+    }
+
+    protected abstract EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix);
+    protected abstract DenseLayer? BindDense(LayerPlan plan, string prefix);
+    protected abstract RecurrentLayer? BindRecurrent(LayerPlan plan, string prefix);
+
+    // ---- Choosing each layer's prefix ----
+
+    protected static string ShapeText(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
+
+    private static string PrefixText(string prefix) => prefix.Length == 0 ? "\"\" (no prefix)" : "\"" + prefix + "\"";
+
+    private string?[] ResolvePrefixes(IReadOnlyList<LayerPlan> plans, out bool ok)
+    {
+        var prefixes = new string?[plans.Count];
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        ok = true;
+
+        // Named prefixes first, so that a layer without one chooses among the groups nobody named.
+        foreach (var plan in plans)
+        {
+            if (plan.Spec.Kind == LayerKind.Dropout || plan.Spec.Weights is not { } named)
+                continue;
+            if (!HasPrefix(named))
+            {
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsPrefixUnknown, plan.Spec.LocationOf("Weights"),
+                    plan.DisplayName, named, CandidateList(CandidatePrefixes(plan.Spec.Kind))));
+                ok = false;
+                continue;
+            }
+            prefixes[plan.Number - 1] = named;
+            claimed.Add(named);
+        }
+
+        foreach (var plan in plans)
+        {
+            if (plan.Spec.Kind == LayerKind.Dropout || plan.Spec.Weights is not null)
+                continue;
+            var candidates = CandidatePrefixes(plan.Spec.Kind).Where(p => !claimed.Contains(p)).ToList();
+            var fitting = candidates.Where(p => Fits(plan, p)).ToList();
+            if (fitting.Count == 1)
+            {
+                prefixes[plan.Number - 1] = fitting[0];
+                claimed.Add(fitting[0]);
+                continue;
+            }
+            ok = false;
+            var location = plan.Spec.Location;
+            if (fitting.Count == 0)
+            {
+                var expected = string.Join(", ", RequirementsOf(plan, null).Where(r => r.OptionalGroup is null)
+                    .Select(r => $"'{FullName("<prefix>", r.Suffix)}' {ShapeText(r.Shape)}"));
+                var found = candidates.Count == 0 ? "none" : string.Join("; ", candidates.Select(p => DescribeGroup(plan, p)));
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsNotFound, location, plan.DisplayName, expected, found));
+            }
+            else
+            {
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsPrefixAmbiguous, location,
+                    plan.DisplayName, fitting.Count, CandidateList(fitting)));
+            }
+        }
+        return prefixes;
+    }
+
+    private static string CandidateList(IEnumerable<string> prefixes)
+    {
+        var list = prefixes.Select(PrefixText).ToList();
+        return list.Count == 0 ? "(none: the file has no tensor group of this layer's kind)" : string.Join(", ", list);
+    }
+
+    private bool Fits(LayerPlan plan, string prefix)
+    {
+        var presentGroups = new Dictionary<string, int>();
+        var groupSizes = new Dictionary<string, int>();
+        foreach (var requirement in RequirementsOf(plan, prefix))
+        {
+            var tensor = Find(FullName(prefix, requirement.Suffix));
+            if (requirement.OptionalGroup is { } group)
+            {
+                groupSizes[group] = groupSizes.TryGetValue(group, out var n) ? n + 1 : 1;
+                if (tensor is null)
+                    continue;
+                presentGroups[group] = presentGroups.TryGetValue(group, out var m) ? m + 1 : 1;
+            }
+            if (tensor is null || !tensor.Shape.SequenceEqual(requirement.Shape))
+                return false;
+        }
+        return presentGroups.All(g => g.Value == groupSizes[g.Key]);
+    }
+
+    private string DescribeGroup(LayerPlan plan, string prefix)
+    {
+        var parts = RequirementsOf(plan, prefix)
+            .Where(r => r.OptionalGroup is null)
+            .Select(r => (Name: FullName(prefix, r.Suffix), Tensor: Find(FullName(prefix, r.Suffix))))
+            .Select(x => x.Tensor is null ? $"'{x.Name}' missing" : $"'{x.Tensor.Name}' {ShapeText(x.Tensor.Shape)}");
+        return PrefixText(prefix) + " with " + string.Join(", ", parts);
+    }
+
+    // ---- Reading ----
+
+    /// <summary>Reads the tensors a layer needs under <paramref name="prefix"/>, keyed by suffix; reports each one
+    /// that is missing or misshapen. Absent optional groups read as null.</summary>
+    protected Dictionary<string, float[]?>? Read(LayerPlan plan, string prefix)
+    {
+        var values = new Dictionary<string, float[]?>(StringComparer.Ordinal);
+        var requirements = RequirementsOf(plan, prefix).ToList();
+        var ok = true;
+        foreach (var requirement in requirements)
+        {
+            var name = FullName(prefix, requirement.Suffix);
+            var tensor = Find(name);
+            if (tensor is null)
+            {
+                // Only PyTorch's biases form groups of two: the other conventions have one bias tensor.
+                var partners = requirement.OptionalGroup is { } group
+                    ? requirements.Where(r => r.OptionalGroup == group && Find(FullName(prefix, r.Suffix)) is not null).ToList()
+                    : null;
+                if (partners is { Count: 0 })
+                {
+                    values[requirement.Suffix] = null;   // the whole optional group is absent
+                    continue;
+                }
+                var hint = partners is { Count: > 0 }
+                    ? $" ('{Find(FullName(prefix, partners[0].Suffix))!.Name}' is present; PyTorch writes both biases or neither)"
+                    : SimilarNames(prefix);
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorMissing, plan.Spec.LocationOf("Weights"),
+                    plan.DisplayName, name, ShapeText(requirement.Shape), hint));
+                ok = false;
+                continue;
+            }
+            if (!tensor.Shape.SequenceEqual(requirement.Shape))
+            {
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorShapeMismatch, plan.Spec.LocationOf("Weights"),
+                    plan.DisplayName, tensor.Name, ShapeText(requirement.Shape), requirement.Meaning, ShapeText(tensor.Shape)));
+                ok = false;
+                continue;
+            }
+            values[requirement.Suffix] = File.ReadFloat32(tensor);
+        }
+        return ok ? values : null;
+    }
+
+    /// <summary>A hint listing a few tensors under the prefix (their names as the file spells them).</summary>
+    protected abstract string SimilarNames(string prefix);
+
+    /// <summary>"name [shape]" of a tensor the layer read, for the generated code's comments.</summary>
+    protected string Source(string prefix, string suffix)
+    {
+        var entry = Find(FullName(prefix, suffix))!;
+        return entry.Name + " " + ShapeText(entry.Shape);
+    }
+
+    /// <summary>A tensor whose values are exactly the file's tensor <paramref name="suffix"/>, so large ones can be
+    /// read from the embedded file at run time instead of being compiled in.</summary>
+    protected Tensor FileTensor(string memberName, string prefix, string suffix, float[] values)
+    {
+        var entry = Find(FullName(prefix, suffix))!;
+        return new Tensor(memberName, Source(prefix, suffix), values, new FileSlice(entry.DataOffset, entry.ElementCount, entry.DType.ToString()));
+    }
+
+    // ---- Assembling cells ----
+
+    /// <summary>Identifier stem of one cell, e.g. "Layer2_L1_Backward".</summary>
+    protected static string CellStem(LayerPlan plan, int stackIndex, bool backward) =>
+        $"Layer{plan.Number}"
+        + (plan.Spec.Layers > 1 ? $"_L{stackIndex}" : "")
+        + (plan.Spec.Bidirectional ? (backward ? "_Backward" : "_Forward") : "");
+
+    /// <summary>One cell's weights in canonical layout (PyTorch gate order), before the biases are combined.</summary>
+    /// <param name="BiasSource">Where the summed biases come from, for comments.</param>
+    /// <param name="HiddenBiasSource">Where a reset-after GRU's b_hn comes from, for comments.</param>
+    protected sealed record CanonicalCell(
+        Tensor InputWeights, Tensor RecurrentWeights, float[]? InputBias, float[]? RecurrentBias, string BiasSource, string HiddenBiasSource,
+        Tensor? Peepholes);
+
+    /// <summary>Combines the two biases as the cell's form needs them and makes the cell.</summary>
+    protected static RecurrentCell MakeCell(LayerPlan plan, CellForm form, int stackIndex, bool backward, CanonicalCell weights)
+    {
+        var spec = plan.Spec;
+        var hidden = spec.Size;
+        var rows = RecurrentLayer.GateCount(spec.Kind) * hidden;
+        var stem = CellStem(plan, stackIndex, backward);
+        var inputBias = weights.InputBias ?? new float[rows];
+        var recurrentBias = weights.RecurrentBias ?? new float[rows];
+
+        // A reset-after GRU's candidate keeps b_hn apart: the reset gate scales it together with W_hn h. Every
+        // other bias is added to its gate unscaled, so the two are summed here once.
+        var resetAfterGru = spec.Kind == LayerKind.Gru && form.ResetAfter;
+        var summedRows = resetAfterGru ? 2 * hidden : rows;
+        var bias = new float[rows];
+        for (var i = 0; i < rows; i++)
+            bias[i] = i < summedRows ? (float)((double)inputBias[i] + recurrentBias[i]) : inputBias[i];
+        Tensor? hiddenBias = null;
+        if (resetAfterGru)
+        {
+            var hn = new float[hidden];
+            Array.Copy(recurrentBias, 2 * hidden, hn, 0, hidden);
+            hiddenBias = new Tensor(stem + "_HiddenBias", weights.RecurrentBias is null ? "zero" : weights.HiddenBiasSource, hn);
+        }
+
+        return new RecurrentCell(
+            stem,
+            stackIndex,
+            backward,
+            stackIndex == 0 ? plan.Input.Width : hidden * (spec.Bidirectional ? 2 : 1),
+            weights.InputWeights,
+            weights.RecurrentWeights,
+            new Tensor(stem + "_Bias", weights.InputBias is null && weights.RecurrentBias is null ? "zero (the file has no biases)" : weights.BiasSource, bias),
+            hiddenBias,
+            weights.Peepholes);
+    }
+
+    /// <summary>Peepholes [i | f | o] from three vectors; a coupled cell has no forget-gate peephole (f = 1 - i).</summary>
+    protected static float[] PeepholeVector(int hidden, float[] input, float[]? forget, float[] output)
+    {
+        var p = new float[3 * hidden];
+        Array.Copy(input, 0, p, 0, hidden);
+        if (forget is not null)
+            Array.Copy(forget, 0, p, hidden, hidden);
+        Array.Copy(output, 0, p, 2 * hidden, hidden);
+        return p;
+    }
+
+    protected static RecurrentLayer NewRecurrentLayer(LayerPlan plan, CellForm form, IReadOnlyList<IReadOnlyList<RecurrentCell>> stack)
+    {
+        var spec = plan.Spec;
+        return new RecurrentLayer(plan.Number, plan.Title, plan.Input, plan.Output, spec.Kind, form, spec.Size, spec.Activation,
+            spec.Bidirectional, spec.ReturnSequences, spec.MergeMode, stack);
+    }
+}
