@@ -118,7 +118,13 @@ internal static class WeightsEmitter
     /// <summary>Every array is copied to a 64-byte boundary once, so no vector load straddles two cache lines.</summary>
     private const string Aligned = "global::StaticRnn.Runtime.WeightData.Aligned";
 
-    private static ResourceRead? ReadOf(Tensor tensor, string packing) => tensor.Slice is null ? null : new ResourceRead(tensor.Slice, packing);
+    private static ResourceRead? ReadOf(Tensor tensor, string packing) => tensor.Slice switch
+    {
+        null => null,
+        { Conversion: null } slice => new ResourceRead(slice, packing),
+        // The conversion goes inside the packing call; its {0} stays a placeholder for the resource read.
+        { Conversion: { } conversion } slice => new ResourceRead(slice, string.Format(CultureInfo.InvariantCulture, packing, conversion)),
+    };
 
     /// <summary>Every weight array of the network, packed, in layer order.</summary>
     public static IEnumerable<PackedArray> Arrays(Network network)

@@ -4,6 +4,7 @@ using System.Linq;
 using StaticRnn.Generators.Diagnostics;
 using StaticRnn.Generators.Parsing;
 using StaticRnn.Generators.Weights;
+using StaticRnn.Runtime;
 
 namespace StaticRnn.Generators.Model;
 
@@ -163,22 +164,16 @@ internal sealed class KerasWeightBinder : WeightBinder
         _ => [0],
     };
 
-    /// <summary>Keras [inputs, gates × H] → canonical [gates × H, inputs] with the gate blocks reordered.</summary>
-    private static float[] CanonicalMatrix(float[] kernel, int inputs, int hidden, int[] order)
+    /// <summary>A Keras kernel as a canonical [gates × units, inputs] tensor. Its values are the file's, rearranged
+    /// by <see cref="WeightPacking.FromKeras"/>, so a large one is read from the embedded file at run time and
+    /// rearranged there by the same code.</summary>
+    private Tensor KernelTensor(string memberName, string prefix, string suffix, float[] kernel, int inputs, int units, LayerKind kind)
     {
-        var columns = order.Length * hidden;
-        var result = new float[columns * inputs];
-        for (var gate = 0; gate < order.Length; gate++)
-        {
-            for (var unit = 0; unit < hidden; unit++)
-            {
-                var from = order[gate] * hidden + unit;
-                var row = (gate * hidden + unit) * inputs;
-                for (var j = 0; j < inputs; j++)
-                    result[row + j] = kernel[j * columns + from];
-            }
-        }
-        return result;
+        var gates = RecurrentLayer.GateCount(kind);
+        var gru = kind == LayerKind.Gru;
+        return FileTensor(memberName, prefix, suffix, WeightPacking.FromKeras(kernel, inputs, units, gates, gru),
+            $"{Source(prefix, suffix)} (Keras layout, read as [{gates * units}, {inputs}])",
+            $"global::StaticRnn.Runtime.WeightPacking.FromKeras({{0}}, {inputs}, {units}, {gates}, gruGateOrder: {(gru ? "true" : "false")})");
     }
 
     /// <summary>One Keras bias row (from <paramref name="offset"/>) with its gate blocks in canonical order.</summary>
@@ -189,8 +184,6 @@ internal sealed class KerasWeightBinder : WeightBinder
             Array.Copy(values, offset + order[gate] * hidden, result, gate * hidden, hidden);
         return result;
     }
-
-    private string KerasSource(string prefix, string suffix, string readAs) => $"{Source(prefix, suffix)} (Keras layout, read as {readAs})";
 
     protected override EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix)
     {
@@ -208,7 +201,7 @@ internal sealed class KerasWeightBinder : WeightBinder
             return null;
         int units = plan.Spec.Size, inputs = plan.Input.Width;
         var stem = $"Layer{plan.Number}";
-        var weight = new Tensor(stem + "_Weight", KerasSource(prefix, "kernel", $"[{units}, {inputs}]"), CanonicalMatrix(values["kernel"]!, inputs, units, [0]));
+        var weight = KernelTensor(stem + "_Weight", prefix, "kernel", values["kernel"]!, inputs, units, LayerKind.Dense);
         var bias = values["bias"] is { } b ? new Tensor(stem + "_Bias", Source(prefix, "bias"), b) : null;
         return new DenseLayer(plan.Number, plan.Title, plan.Input, plan.Output, plan.Spec.Activation, weight, bias);
     }
@@ -245,8 +238,8 @@ internal sealed class KerasWeightBinder : WeightBinder
             }
             var biasSource = bias is null ? "" : Source(prefix, biasName) + (resetAfter && spec.Kind == LayerKind.Gru ? " rows 0 + 1" : "");
             directions.Add(MakeCell(plan, form, 0, backward, new CanonicalCell(
-                new Tensor(stem + "_Wx", KerasSource(prefix, kernel, $"[{rows}, {plan.Input.Width}]"), CanonicalMatrix(values[kernel]!, plan.Input.Width, hidden, order)),
-                new Tensor(stem + "_Wh", KerasSource(prefix, recurrent, $"[{rows}, {hidden}]"), CanonicalMatrix(values[recurrent]!, hidden, hidden, order)),
+                KernelTensor(stem + "_Wx", prefix, kernel, values[kernel]!, plan.Input.Width, hidden, spec.Kind),
+                KernelTensor(stem + "_Wh", prefix, recurrent, values[recurrent]!, hidden, hidden, spec.Kind),
                 bias is null ? null : CanonicalVector(bias, 0, hidden, order),
                 bias is not null && spec.Kind == LayerKind.Gru && resetAfter ? CanonicalVector(bias, rows, hidden, order) : null,
                 biasSource,

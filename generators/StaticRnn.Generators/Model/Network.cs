@@ -7,8 +7,10 @@ namespace StaticRnn.Generators.Model;
 internal readonly record struct Flow(bool IsSequence, int Width);
 
 /// <summary>Where a tensor's values sit in the weight file, for tensors whose values are the file's, converted to
-/// float32 and nothing more (weight matrices and tables; not the summed biases).</summary>
-internal sealed record FileSlice(long Offset, int Count, string DType);
+/// float32 and at most rearranged (weight matrices and tables; not the summed biases).</summary>
+/// <param name="Conversion">The call that turns the file's array into the canonical layout, a format string around
+/// it (<c>{0}</c>); null when the file's layout is canonical.</param>
+internal sealed record FileSlice(long Offset, int Count, string DType, string? Conversion = null);
 
 /// <summary>A weight array in canonical (PyTorch) layout. <see cref="Source"/> says where it came from.</summary>
 internal sealed class Tensor(string name, string source, float[] values, FileSlice? slice = null)

@@ -266,10 +266,17 @@ internal abstract class WeightBinder
 
     /// <summary>A tensor whose values are exactly the file's tensor <paramref name="suffix"/>, so large ones can be
     /// read from the embedded file at run time instead of being compiled in.</summary>
-    protected Tensor FileTensor(string memberName, string prefix, string suffix, float[] values)
+    /// <param name="memberName">The member of the generated weights class.</param>
+    /// <param name="prefix">The layer's prefix.</param>
+    /// <param name="suffix">The tensor's name after the prefix.</param>
+    /// <param name="values">The tensor's values, converted to the canonical layout when <paramref name="conversion"/> is set.</param>
+    /// <param name="source">How comments name it; by default its name and shape.</param>
+    /// <param name="conversion">The run-time call that converts the file's layout, around <c>{0}</c>; null when it is canonical.</param>
+    protected Tensor FileTensor(string memberName, string prefix, string suffix, float[] values, string? source = null, string? conversion = null)
     {
         var entry = Find(FullName(prefix, suffix))!;
-        return new Tensor(memberName, Source(prefix, suffix), values, new FileSlice(entry.DataOffset, entry.ElementCount, entry.DType.ToString()));
+        return new Tensor(memberName, source ?? Source(prefix, suffix), values,
+            new FileSlice(entry.DataOffset, entry.ElementCount, entry.DType.ToString(), conversion));
     }
 
     // ---- Assembling cells ----

@@ -77,6 +77,26 @@ public static class WeightPacking
         return packed;
     }
 
+    /// <summary>A Keras kernel [inputs, gates × units] → the canonical [gates × units, inputs], with a GRU's gate
+    /// blocks reordered from Keras's z, r, h to PyTorch's r, z, n (LSTM and SimpleRNN gates keep their order).</summary>
+    public static float[] FromKeras(float[] kernel, int inputs, int units, int gates, bool gruGateOrder)
+    {
+        var columns = gates * units;
+        var canonical = new float[columns * inputs];
+        for (var gate = 0; gate < gates; gate++)
+        {
+            var from = gruGateOrder && gate < 2 ? 1 - gate : gate;
+            for (var unit = 0; unit < units; unit++)
+            {
+                var row = (gate * units + unit) * inputs;
+                var column = from * units + unit;
+                for (var j = 0; j < inputs; j++)
+                    canonical[row + j] = kernel[j * columns + column];
+            }
+        }
+        return canonical;
+    }
+
     /// <summary>A dense layer's [units, inputs] → [inputs][padded units].</summary>
     public static float[] DenseMatrix(float[] weights, int units, int inputs) => GateMatrix(weights, 1, units, inputs);
 

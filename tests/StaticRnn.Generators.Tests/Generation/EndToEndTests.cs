@@ -91,4 +91,25 @@ public class EndToEndTests
         Assert.Contains(", count: 17000, \"F32\"));", data);
         Assert.DoesNotContain("FromBase64", data);
     }
+
+    [Fact]
+    public void Large_Keras_kernels_of_an_embedded_file_are_read_from_the_resource_and_rearranged_there()
+    {
+        // 65 x (4 x 64) = 16,640 values: above WeightsEmitter.MaxLiteralValues.
+        var weights = new SafeTensorsBuilder().KerasRecurrent("lstm", "lstm_cell", 4, 64, 65).KerasDense("dense", 1, 64).Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            [RnnModel("m.safetensors", SequenceLength = 3, InputSize = 65, Convention = WeightConvention.Keras)]
+            [Lstm(64)]
+            [Dense(1)]
+            public static partial class KerasEmbedded { }
+            """, new ProjectFile("m.safetensors", weights, ResourceName: "StaticRnn/m.safetensors"));
+
+        Assert.Empty(run.AllDiagnostics);
+        var data = run.Sources["KerasEmbedded.Weights.g.cs"];
+        Assert.Contains("s_Layer1_Wx = global::StaticRnn.Runtime.WeightData.Aligned(global::StaticRnn.Runtime.WeightPacking.GateMatrix("
+            + "global::StaticRnn.Runtime.WeightPacking.FromKeras(global::StaticRnn.Runtime.WeightData.FromResource(typeof(StaticRnnWeights).Assembly, \"StaticRnn/m.safetensors\", offset: ", data);
+        Assert.Contains(", count: 16640, \"F32\"), 65, 64, 4, gruGateOrder: false), 4, 64, 65));", data);
+        Assert.DoesNotContain("FromBase64", data);
+    }
 }
