@@ -138,11 +138,13 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightFileUnreadable, location, spec.WeightsPath, input.File.ReadError ?? ""));
             return null;
         }
-        var file = SafeTensorsReader.Read(input.File.Bytes, out var error);
+        var file = WeightFileReader.Read(input.File.Bytes, input.File.Path, out var error);
         if (file is null)
         {
+            // A pickled object array is a tensor of a type StaticRnn cannot convert, like an integer one.
+            var unsupported = error!.Kind is WeightFileErrorKind.UnsupportedDType or WeightFileErrorKind.ObjectArray;
             diagnostics.Add(DiagnosticInfo.Create(
-                error!.Kind == WeightFileErrorKind.UnsupportedDType ? DiagnosticDescriptors.UnsupportedDType : DiagnosticDescriptors.WeightFileDamaged,
+                unsupported ? DiagnosticDescriptors.UnsupportedDType : DiagnosticDescriptors.WeightFileDamaged,
                 location, spec.WeightsPath, error.Message));
         }
         return file;

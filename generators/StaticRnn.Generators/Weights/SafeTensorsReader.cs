@@ -381,7 +381,7 @@ internal static class SafeTensorsReader
             return null;
         }
 
-        return new TensorEntry(name, dtype, dims, (int)count, dataStart + begin, (int)byteLength);
+        return new TensorEntry(name, dtype, dims, (int)count, dataStart + begin, (int)byteLength, fileOffset: dataStart + begin);
     }
 
     private static int[]? ReadShape(JsonReader reader, string name, out WeightFileError? error)

@@ -14,28 +14,28 @@ internal enum TensorDType
 
 internal enum WeightFileErrorKind
 {
-    /// <summary>The file is too short to hold the 8-byte header-length prefix.</summary>
+    /// <summary>The file (or an archive member) ends before its fixed-size prefix, or before the data its header promises.</summary>
     Truncated,
 
     /// <summary>The header length is zero, above the limit, or longer than the bytes that follow.</summary>
     HeaderLength,
 
-    /// <summary>The header is not well-formed UTF-8 JSON, or its top level is not an object.</summary>
+    /// <summary>The safetensors header is not well-formed UTF-8 JSON, or its top level is not an object.</summary>
     InvalidJson,
 
-    /// <summary>A tensor entry (or <c>__metadata__</c>) does not have the expected structure.</summary>
+    /// <summary>A tensor entry (or <c>__metadata__</c>) does not have the expected structure; or an archive member is not a <c>.npy</c> file.</summary>
     InvalidEntry,
 
-    /// <summary>A tensor's dtype is not one of F32, F64, F16, BF16.</summary>
+    /// <summary>A tensor's dtype is not one of F32, F64, F16, BF16 (safetensors) or float32, float64, float16 (NumPy).</summary>
     UnsupportedDType,
 
-    /// <summary>A tensor's shape times its element size differs from the length of its data_offsets.</summary>
+    /// <summary>A tensor's shape times its element size differs from the length of its data (safetensors data_offsets; the bytes after a .npy header).</summary>
     ShapeMismatch,
 
     /// <summary>A tensor's data_offsets are reversed or reach past the end of the data section.</summary>
     OffsetsOutOfRange,
 
-    /// <summary>Two tensors' byte ranges overlap.</summary>
+    /// <summary>Two tensors' byte ranges overlap (safetensors data_offsets; .npz members).</summary>
     OffsetsOverlap,
 
     /// <summary>Two tensors share a name.</summary>
@@ -43,6 +43,28 @@ internal enum WeightFileErrorKind
 
     /// <summary>A tensor's shape is larger than the file (or than a 32-bit count/length) could hold.</summary>
     TooLarge,
+
+    /// <summary>A .npy file lacks the magic, has an unknown format version, or its header is not the Python dict literal
+    /// <c>{'descr': .., 'fortran_order': .., 'shape': ..}</c>.</summary>
+    InvalidHeader,
+
+    /// <summary>A .npy array is stored in Fortran (column-major) order.</summary>
+    FortranOrder,
+
+    /// <summary>A .npy array holds Python objects (dtype <c>|O</c>), which NumPy stores as a pickle.</summary>
+    ObjectArray,
+
+    /// <summary>A .npz file is not a well-formed ZIP archive: end record, central directory, local headers, member sizes.</summary>
+    InvalidArchive,
+
+    /// <summary>A .npz member is encrypted or compressed by a method other than stored (0) or deflate (8).</summary>
+    UnsupportedCompression,
+
+    /// <summary>A .npz member's CRC-32 differs from the one its central directory entry records.</summary>
+    ChecksumMismatch,
+
+    /// <summary>The file's extension names no format the reader knows.</summary>
+    UnsupportedFormat,
 }
 
 /// <summary>Why a weight file could not be read. Immutable.</summary>
@@ -71,7 +93,7 @@ internal sealed class TensorEntry
 {
     private readonly int[] _shape;
 
-    internal TensorEntry(string name, TensorDType dtype, int[] shape, int elementCount, long dataOffset, int byteLength)
+    internal TensorEntry(string name, TensorDType dtype, int[] shape, int elementCount, long dataOffset, int byteLength, long? fileOffset)
     {
         Name = name;
         DType = dtype;
@@ -80,6 +102,7 @@ internal sealed class TensorEntry
         ElementCount = elementCount;
         DataOffset = dataOffset;
         ByteLength = byteLength;
+        FileOffset = fileOffset;
     }
 
     public string Name { get; }
@@ -91,15 +114,30 @@ internal sealed class TensorEntry
 
     public int ElementCount { get; }
 
-    /// <summary>Absolute offset of the first byte of the tensor's data in the file.</summary>
+    /// <summary>
+    /// Offset of the first byte of the tensor's data in the <see cref="WeightFile"/>'s own buffer, which holds it as
+    /// little-endian data of <see cref="DType"/>. For safetensors files, and for .npy/.npz files whose data lies
+    /// verbatim in the file, the buffer is the file itself; otherwise (deflated members, big-endian data) it holds
+    /// the decoded bytes, and this is not an offset into the file: see <see cref="FileOffset"/>.
+    /// </summary>
     public long DataOffset { get; }
 
     public int ByteLength { get; }
 
+    /// <summary>
+    /// Absolute offset in the original file where the tensor's <see cref="ByteLength"/> bytes lie verbatim as
+    /// little-endian data of <see cref="DType"/>, so that a copy of the file can be read at run time; null when
+    /// they do not (a deflated .npz member, big-endian data byte-swapped on reading).
+    /// </summary>
+    public long? FileOffset { get; }
+
     public override string ToString() => $"{Name}: {DType} [{string.Join(", ", _shape)}]";
 }
 
-/// <summary>A parsed weight file. It keeps the bytes it was read from; tensors are converted on demand.</summary>
+/// <summary>
+/// A parsed weight file. It keeps a buffer holding every tensor's little-endian data (the file's own bytes when the
+/// data lies there verbatim, else the decoded data); tensors are converted on demand.
+/// </summary>
 internal sealed class WeightFile
 {
     private readonly byte[] _bytes;
