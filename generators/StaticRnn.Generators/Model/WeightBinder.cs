@@ -264,8 +264,8 @@ internal abstract class WeightBinder
         return entry.Name + " " + ShapeText(entry.Shape);
     }
 
-    /// <summary>A tensor whose values are exactly the file's tensor <paramref name="suffix"/>, so large ones can be
-    /// read from the embedded file at run time instead of being compiled in.</summary>
+    /// <summary>A tensor whose values are the file's tensor <paramref name="suffix"/>, so a large one can be read from
+    /// the embedded file at run time instead of being compiled in, when its bytes lie in the file verbatim.</summary>
     /// <param name="memberName">The member of the generated weights class.</param>
     /// <param name="prefix">The layer's prefix.</param>
     /// <param name="suffix">The tensor's name after the prefix.</param>
@@ -275,8 +275,9 @@ internal abstract class WeightBinder
     protected Tensor FileTensor(string memberName, string prefix, string suffix, float[] values, string? source = null, string? conversion = null)
     {
         var entry = Find(FullName(prefix, suffix))!;
-        return new Tensor(memberName, source ?? Source(prefix, suffix), values,
-            new FileSlice(entry.DataOffset, entry.ElementCount, entry.DType.ToString(), conversion));
+        // Only bytes that lie in the file as they are (not deflated, not byte-swapped) can be read from its embedded copy.
+        var slice = entry.FileOffset is { } offset ? new FileSlice(offset, entry.ElementCount, entry.DType.ToString(), conversion) : null;
+        return new Tensor(memberName, source ?? Source(prefix, suffix), values, slice);
     }
 
     // ---- Assembling cells ----

@@ -112,4 +112,32 @@ public class EndToEndTests
         Assert.Contains(", count: 16640, \"F32\"), 65, 64, 4, gruGateOrder: false), 4, 64, 65));", data);
         Assert.DoesNotContain("FromBase64", data);
     }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void Large_npz_members_are_read_from_the_resource_only_when_stored_verbatim(bool deflate, bool fromResource)
+    {
+        // 17 x 1000 = 17,000 values: above WeightsEmitter.MaxLiteralValues. A deflated member's bytes are not in the
+        // file as they are, so it has to be compiled in.
+        var table = new float[17000];
+        for (var i = 0; i < table.Length; i++)
+            table[i] = i * 0.001f;
+        var weights = new NpzBuilder()
+            .Add("embedding/embeddings.npy", NpyBuilder.Build(NpyBuilder.Header("<f4", "(1000, 17)"), NpyBuilder.F32Bytes(table)), deflate)
+            .Add("dense/kernel.npy", NpyBuilder.F32("(17, 1)", new float[17]), deflate)
+            .Build();
+        var run = GeneratorHarness.Run("""
+            using StaticRnn;
+            [RnnModel("m.npz", SequenceLength = 3, Convention = WeightConvention.Keras)]
+            [Embedding(1000, 17)]
+            [Dense(1)]
+            public static partial class Npz { }
+            """, new ProjectFile("m.npz", weights, ResourceName: "StaticRnn/m.npz"));
+
+        Assert.Empty(run.AllDiagnostics);
+        var data = run.Sources["Npz.Weights.g.cs"];
+        Assert.Equal(fromResource, data.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.Aligned(global::StaticRnn.Runtime.WeightData.FromResource("));
+        Assert.Equal(!fromResource, data.Contains("FromBase64"));
+    }
 }
