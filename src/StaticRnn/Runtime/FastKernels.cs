@@ -224,55 +224,64 @@ public static class FastKernels
     // ---- Recurrent layers ----
 
     /// <summary>Runs one direction of a recurrent layer over <paramref name="count"/> sequences.</summary>
-    /// <param name="cell">Which cell: LSTM (gates i, f, g, o), GRU (r, z, n; reset-after) or Elman.</param>
+    /// <param name="cell">Which cell: an LSTM (gates i, f, g, o), a GRU (r, z, n) or Elman; see <see cref="RecurrentCell"/>.</param>
     /// <param name="activation">The Elman cell's activation; ignored by the others.</param>
     /// <param name="inputGates">[count][steps][G × padded hidden]: x · W_ih + biases, gate-interleaved. Overwritten:
     /// each step stores its finished pre-activations there before the activations run.</param>
     /// <param name="recurrentWeights">[hidden][G × padded hidden]: W_hh, transposed and gate-interleaved.</param>
-    /// <param name="hiddenBias">GRU: b_hn, [padded hidden]; empty otherwise.</param>
+    /// <param name="cellVectors">The cell's per-unit vectors that are not summed into <paramref name="inputGates"/>:
+    /// <see cref="RecurrentCell.Gru"/>: b_hn, [padded hidden] (r scales it with W_hn h).
+    /// <see cref="RecurrentCell.PeepholeLstm"/>, <see cref="RecurrentCell.PeepholeCoupledLstm"/>: the peephole weights
+    /// p = [p_i | p_f | p_o] packed as <see cref="WeightPacking.GateVector"/>(p, 3, hidden), [3 × padded hidden]: the block
+    /// starting at unit u has p_i at 3u + lane, p_f at 3u + 16 + lane, p_o at 3u + 32 + lane (p_f is unused when coupled).
+    /// Empty for the other cells.</param>
     /// <param name="hidden">Units of the hidden state.</param>
     /// <param name="steps">Time steps of each sequence.</param>
     /// <param name="count">Sequences advanced together.</param>
     /// <param name="reverse">Run from the last step to the first (a backward direction).</param>
-    /// <param name="state">[count][2 × padded hidden] for h (two halves, swapped each step) then, for LSTM,
+    /// <param name="state">[count][2 × padded hidden] for h (two halves, swapped each step) then, for the LSTMs,
     /// [count][padded hidden] for c. Read as the initial state; the final h is left in each first half.</param>
     /// <param name="output">[count][steps][outputStride]: h of each step at <paramref name="outputOffset"/>; empty for none.</param>
     /// <param name="outputStride">Floats per step in <paramref name="output"/>.</param>
     /// <param name="outputOffset">Where in a step's row this direction's h goes.</param>
     public static void Recurrent(RecurrentCell cell, Activation activation, Span<float> inputGates, ReadOnlySpan<float> recurrentWeights,
-        ReadOnlySpan<float> hiddenBias, int hidden, int steps, int count, bool reverse, Span<float> state,
+        ReadOnlySpan<float> cellVectors, int hidden, int steps, int count, bool reverse, Span<float> state,
         Span<float> output, int outputStride, int outputOffset)
     {
         switch (SimdWidth.Best)
         {
-            case 16: Recurrent<V512>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
-            case 8: Recurrent<V256>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
-            case 4: Recurrent<V128>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
-            default: Recurrent<Scalar>(cell, activation, inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            case 16: Recurrent<V512>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            case 8: Recurrent<V256>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            case 4: Recurrent<V128>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            default: Recurrent<Scalar>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
         }
     }
 
     private static void Recurrent<T>(RecurrentCell cell, Activation activation, Span<float> inputGates, ReadOnlySpan<float> recurrentWeights,
-        ReadOnlySpan<float> hiddenBias, int hidden, int steps, int count, bool reverse, Span<float> state,
+        ReadOnlySpan<float> cellVectors, int hidden, int steps, int count, bool reverse, Span<float> state,
         Span<float> output, int outputStride, int outputOffset)
         where T : struct, ISimd<T>
     {
         // One specialized time loop per cell, so nothing inside it branches on the cell kind.
-        var run = new RunArguments(inputGates, recurrentWeights, hiddenBias, hidden, steps, count, reverse, state, output, outputStride, outputOffset, activation);
+        var run = new RunArguments(inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset, activation);
         switch (cell)
         {
-            case RecurrentCell.Lstm: RunSteps<T, LstmCell>(ref run); break;
+            case RecurrentCell.Lstm: RunSteps<T, LstmCell<PlainLstm>>(ref run); break;
             case RecurrentCell.Gru: RunSteps<T, GruCell>(ref run); break;
+            case RecurrentCell.GruResetBefore: RunResetBeforeGru<T>(ref run); break;
+            case RecurrentCell.PeepholeLstm: RunSteps<T, LstmCell<PeepholeLstm>>(ref run); break;
+            case RecurrentCell.CoupledLstm: RunSteps<T, LstmCell<CoupledLstm>>(ref run); break;
+            case RecurrentCell.PeepholeCoupledLstm: RunSteps<T, LstmCell<PeepholeCoupledLstm>>(ref run); break;
             default: RunSteps<T, RnnCell>(ref run); break;
         }
     }
 
-    private ref struct RunArguments(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> hiddenBias,
+    private ref struct RunArguments(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> cellVectors,
         int hidden, int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset, Activation activation)
     {
         public readonly Span<float> InputGates = inputGates;
         public readonly ReadOnlySpan<float> RecurrentWeights = recurrentWeights;
-        public readonly ReadOnlySpan<float> HiddenBias = hiddenBias;
+        public readonly ReadOnlySpan<float> CellVectors = cellVectors;
         public readonly int Hidden = hidden, Steps = steps, Count = count, OutputStride = outputStride, OutputOffset = outputOffset;
         public readonly bool Reverse = reverse;
         public readonly Span<float> State = state;
@@ -285,24 +294,59 @@ public static class FastKernels
     {
         static abstract int Gates { get; }
         static abstract bool HasCellState { get; }
-        /// <summary>Advances units [unit, unit + 16) of one sequence; <paramref name="w"/> is that block's weights.</summary>
-        static abstract void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+        /// <summary>Advances units [unit, unit + 16) of one sequence; <paramref name="w"/> is that block's weights and
+        /// <paramref name="vectors"/> the cell vectors (see <see cref="Recurrent"/>).</summary>
+        static abstract void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
             where T : struct, ISimd<T>;
         /// <summary>The same for four sequences at once.</summary>
-        static abstract void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
+        static abstract void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
             where T : struct, ISimd<T>;
     }
 
-    private struct LstmCell : ICell
+    /// <summary>Which LSTM: JIT-time constants, so each variant compiles to its own kernels with the unused math gone,
+    /// and the plain LSTM's code is what it was before the variants.</summary>
+    private interface ILstmOptions
+    {
+        /// <summary>i and f also see p ⊙ c_{t−1}, o sees p_o ⊙ c_t; the peephole weights are the cell vectors.</summary>
+        static abstract bool Peephole { get; }
+        /// <summary>f = 1 − i: the f gate's sums are never formed.</summary>
+        static abstract bool Coupled { get; }
+    }
+
+    private struct PlainLstm : ILstmOptions
+    {
+        public static bool Peephole => false;
+        public static bool Coupled => false;
+    }
+
+    private struct PeepholeLstm : ILstmOptions
+    {
+        public static bool Peephole => true;
+        public static bool Coupled => false;
+    }
+
+    private struct CoupledLstm : ILstmOptions
+    {
+        public static bool Peephole => false;
+        public static bool Coupled => true;
+    }
+
+    private struct PeepholeCoupledLstm : ILstmOptions
+    {
+        public static bool Peephole => true;
+        public static bool Coupled => true;
+    }
+
+    private struct LstmCell<TOptions> : ICell where TOptions : struct, ILstmOptions
     {
         public static int Gates => 4;
         public static bool HasCellState => true;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => LstmStep<T>(ref gx, ref w, hidden, unit, ref hRead, ref hWrite, ref c);
+        public static void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => LstmStep<T, TOptions>(ref gx, ref w, ref Peepholes<TOptions>(ref vectors), hidden, unit, ref hRead, ref hWrite, ref c);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
-            where T : struct, ISimd<T> => LstmStep4<T>(ref rows, ref w, hidden, unit);
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
+            where T : struct, ISimd<T> => LstmStep4<T, TOptions>(ref rows, ref w, ref Peepholes<TOptions>(ref vectors), hidden, unit);
     }
 
     private struct GruCell : ICell
@@ -310,11 +354,11 @@ public static class FastKernels
         public static int Gates => 3;
         public static bool HasCellState => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => GruStep<T>(ref gx, ref w, ref bhn, hidden, unit, ref hRead, ref hWrite);
+        public static void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+            where T : struct, ISimd<T> => GruStep<T>(ref gx, ref w, ref vectors, hidden, unit, ref hRead, ref hWrite);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
-            where T : struct, ISimd<T> => GruStep4<T>(ref rows, ref w, ref bhn, hidden, unit);
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
+            where T : struct, ISimd<T> => GruStep4<T>(ref rows, ref w, ref vectors, hidden, unit);
     }
 
     private struct RnnCell : ICell
@@ -322,10 +366,10 @@ public static class FastKernels
         public static int Gates => 1;
         public static bool HasCellState => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
+        public static void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
             where T : struct, ISimd<T> => RnnStep<T>(ref gx, ref w, hidden, unit, ref hRead, ref hWrite, activation);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit, Activation activation)
+        public static void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
             where T : struct, ISimd<T> => RnnStep4<T>(ref rows, ref w, hidden, unit, activation);
     }
 
@@ -339,7 +383,7 @@ public static class FastKernels
         ref var c0 = ref Unsafe.Add(ref h0, count * hStride);
         ref var gx0 = ref MemoryMarshal.GetReference(run.InputGates);
         ref var w = ref MemoryMarshal.GetReference(run.RecurrentWeights);
-        ref var bhn = ref MemoryMarshal.GetReference(run.HiddenBias);
+        ref var vectors = ref MemoryMarshal.GetReference(run.CellVectors);
         var writesOutput = !run.Output.IsEmpty;
 
         var blockSize = hidden * columns / padded * WeightPacking.Block;   // one unit block's recurrent weights
@@ -360,14 +404,88 @@ public static class FastKernels
                     var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
                         ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride,
                         ref Unsafe.Add(ref c0, s * padded), padded);
-                    TCell.Step4<T>(ref rows, ref wBlock, ref bhn, hidden, u, run.Activation);
+                    TCell.Step4<T>(ref rows, ref wBlock, ref vectors, hidden, u, run.Activation);
                 }
                 for (; s < count; s++)
                 {
-                    TCell.Step<T>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref wBlock, ref bhn, hidden, u,
+                    TCell.Step<T>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref wBlock, ref vectors, hidden, u,
                         ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write),
                         ref Unsafe.Add(ref c0, s * padded), run.Activation);
                 }
+            }
+            if (writesOutput)
+            {
+                for (s = 0; s < count; s++)
+                    run.State.Slice(s * hStride + write, hidden).CopyTo(run.Output.Slice((s * steps + t) * run.OutputStride + run.OutputOffset, hidden));
+            }
+        }
+        // Leave the final h in the first half of each h region.
+        if ((steps & 1) == 1)
+        {
+            for (var s = 0; s < count; s++)
+                run.State.Slice(s * hStride + padded, padded).CopyTo(run.State.Slice(s * hStride, padded));
+        }
+    }
+
+    /// <summary>
+    /// The reset-before GRU (<see cref="RecurrentCell.GruResetBefore"/>). Its n needs r ⊙ h of every unit, so a step
+    /// is three passes where the other cells take one: (1) per block, the r and z sums over their gate slots and
+    /// r ⊙ h into the write half of h, which is free until h' goes there; (2) per block, the n sums
+    /// gx_n + (r ⊙ h) · W_hn over the n gate slots; (3) h' = (1 − z) ⊙ n + z ⊙ h over r ⊙ h, which pass 2 has done with.
+    /// Padded units stay zero: their h is zero, so their r ⊙ h is, and their weights and gate sums are.
+    /// </summary>
+    private static void RunResetBeforeGru<T>(ref RunArguments run) where T : struct, ISimd<T>
+    {
+        const int B = WeightPacking.Block;
+        int hidden = run.Hidden, steps = run.Steps, count = run.Count;
+        var padded = WeightPacking.Padded(hidden);
+        var columns = 3 * padded;
+        var hStride = 2 * padded;
+        ref var h0 = ref MemoryMarshal.GetReference(run.State);
+        ref var gx0 = ref MemoryMarshal.GetReference(run.InputGates);
+        ref var w = ref MemoryMarshal.GetReference(run.RecurrentWeights);
+        var writesOutput = !run.Output.IsEmpty;
+
+        var blockSize = hidden * 3 * B;
+
+        for (var step = 0; step < steps; step++)
+        {
+            var t = run.Reverse ? steps - 1 - step : step;
+            var read = (step & 1) * padded;
+            var write = padded - read;
+            int s;
+            for (var pass = 0; pass < 2; pass++)
+            {
+                // Unit blocks outside, sequences inside, as in RunSteps; pass 2 needs all of pass 1's r ⊙ h.
+                for (var u = 0; u < padded; u += B)
+                {
+                    ref var wBlock = ref Unsafe.Add(ref w, u / B * blockSize);
+                    for (s = 0; s + Tile <= count; s += Tile)
+                    {
+                        // No cell state: the c row is never read.
+                        var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
+                            ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride, ref h0, 0);
+                        if (pass == 0)
+                            GruGatesStep4<T>(ref rows, ref wBlock, hidden, u);
+                        else
+                            GruCandidateStep4<T>(ref rows, ref wBlock, hidden, u);
+                    }
+                    for (; s < count; s++)
+                    {
+                        ref var gx = ref Unsafe.Add(ref gx0, (s * steps + t) * columns);
+                        ref var hWrite = ref Unsafe.Add(ref h0, s * hStride + write);
+                        if (pass == 0)
+                            GruGatesStep<T>(ref gx, ref wBlock, hidden, u, ref Unsafe.Add(ref h0, s * hStride + read), ref hWrite);
+                        else
+                            GruCandidateStep<T>(ref gx, ref wBlock, hidden, u, ref hWrite);
+                    }
+                }
+            }
+            for (s = 0; s < count; s++)
+            {
+                ref var gx = ref Unsafe.Add(ref gx0, (s * steps + t) * columns);
+                for (var u = 0; u < padded; u += B)
+                    GruResetBeforeFinishBlock<T>(ref gx, ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), u);
             }
             if (writesOutput)
             {
@@ -389,8 +507,8 @@ public static class FastKernels
 
     /// <summary>One sequence's LSTM block: gates = gx + h · W_hh, then c and h.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LstmStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, ref float c)
-        where T : struct, ISimd<T>
+    private static void LstmStep<T, TOptions>(ref float gx, ref float w, ref float peepholes, int hidden, int unit, ref float hRead, ref float hWrite, ref float c)
+        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
     {
         const int B = WeightPacking.Block, Row = 4 * B;
         for (var lane = 0; lane < B; lane += T.Count)
@@ -403,18 +521,21 @@ public static class FastKernels
             // Two chains per gate (even and odd j) halve the FMA latency on the step's critical path.
             T bi = T.Zero, bf = T.Zero, bg = T.Zero, bo = T.Zero;
             var j = 0;
+            // A coupled cell never reads f (f = 1 − i), so it skips the f columns.
             for (; j + 2 <= hidden; j += 2)
             {
                 var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
                 var hk = T.Broadcast(Unsafe.Add(ref hRead, j + 1));
                 var row = j * Row + lane;
                 ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
-                af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
+                if (!TOptions.Coupled)
+                    af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
                 ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
                 ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
                 row += Row;
                 bi = T.MultiplyAdd(hk, T.Load(ref w, row), bi);
-                bf = T.MultiplyAdd(hk, T.Load(ref w, row + B), bf);
+                if (!TOptions.Coupled)
+                    bf = T.MultiplyAdd(hk, T.Load(ref w, row + B), bf);
                 bg = T.MultiplyAdd(hk, T.Load(ref w, row + 2 * B), bg);
                 bo = T.MultiplyAdd(hk, T.Load(ref w, row + 3 * B), bo);
             }
@@ -423,14 +544,34 @@ public static class FastKernels
                 var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
                 var row = j * Row + lane;
                 ai = T.MultiplyAdd(hj, T.Load(ref w, row), ai);
-                af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
+                if (!TOptions.Coupled)
+                    af = T.MultiplyAdd(hj, T.Load(ref w, row + B), af);
                 ag = T.MultiplyAdd(hj, T.Load(ref w, row + 2 * B), ag);
                 ao = T.MultiplyAdd(hj, T.Load(ref w, row + 3 * B), ao);
             }
             // No call while the sums are in registers (vector registers do not survive calls): store them, finish after.
             StoreGates(ref gx, col, T.Add(ai, bi), T.Add(af, bf), T.Add(ag, bg), T.Add(ao, bo));
         }
-        LstmFinishBlock<T>(ref gx, ref c, ref hWrite, unit);
+        FinishLstmBlock<T, TOptions>(ref gx, ref peepholes, ref c, ref hWrite, unit);
+    }
+
+    /// <summary><paramref name="peepholes"/> where the variant reads them, else a null reference, so that the other
+    /// variants keep no reference to them live across their loops (it would cost a register).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Peepholes<TOptions>(ref float peepholes) where TOptions : struct, ILstmOptions =>
+        ref TOptions.Peephole ? ref peepholes : ref Unsafe.NullRef<float>();
+
+    /// <summary>The LSTM activations for one block, for any variant. The variants finish in functions of their own so
+    /// that the plain LSTM's compile exactly as before: with the variants' math under constant branches in the same
+    /// function, the inliner spent its budget on those branches before they were folded away.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishLstmBlock<T, TOptions>(ref float gates, ref float peepholes, ref float c, ref float h, int unit)
+        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
+    {
+        if (TOptions.Peephole || TOptions.Coupled)
+            LstmVariantFinishBlock<T, TOptions>(ref gates, ref Peepholes<TOptions>(ref peepholes), ref c, ref h, unit);
+        else
+            LstmFinishBlock<T>(ref gates, ref c, ref h, unit);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -438,6 +579,45 @@ public static class FastKernels
     {
         var cell = T.MultiplyAdd(VectorMath.Sigmoid(af), T.Load(ref c, unit), T.Multiply(VectorMath.Sigmoid(ai), VectorMath.Tanh(ag)));
         T.Store(cell, ref c, unit);
+        T.Store(T.Multiply(VectorMath.Sigmoid(ao), VectorMath.Tanh(cell)), ref h, unit);
+    }
+
+    /// <summary>Peephole and coupled LSTM activations for one block whose gate pre-activations are finished in <paramref name="gates"/>.</summary>
+    private static void LstmVariantFinishBlock<T, TOptions>(ref float gates, ref float peepholes, ref float c, ref float h, int unit)
+        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
+    {
+        const int B = WeightPacking.Block;
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 4 * unit + lane;
+            LstmVariantFinish<T, TOptions>(T.Load(ref gates, col), T.Load(ref gates, col + B), T.Load(ref gates, col + 2 * B), T.Load(ref gates, col + 3 * B),
+                ref peepholes, 3 * unit + lane, ref c, ref h, unit + lane);
+        }
+    }
+
+    /// <summary>c and h of one vector of units; <paramref name="peephole"/> is the column of their p_i in the peephole
+    /// weights (p_f and p_o one and two blocks on).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmVariantFinish<T, TOptions>(T ai, T af, T ag, T ao, ref float peepholes, int peephole, ref float c, ref float h, int unit)
+        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
+    {
+        const int B = WeightPacking.Block;
+        var previous = T.Load(ref c, unit);
+        if (TOptions.Peephole)
+        {
+            ai = T.MultiplyAdd(T.Load(ref peepholes, peephole), previous, ai);
+            if (!TOptions.Coupled)
+                af = T.MultiplyAdd(T.Load(ref peepholes, peephole + B), previous, af);
+        }
+        var i = VectorMath.Sigmoid(ai);
+        T cell;
+        if (TOptions.Coupled)
+            cell = T.MultiplyAdd(i, T.Subtract(VectorMath.Tanh(ag), previous), previous);   // f = 1 − i: c + i · (g − c)
+        else
+            cell = T.MultiplyAdd(VectorMath.Sigmoid(af), previous, T.Multiply(i, VectorMath.Tanh(ag)));
+        T.Store(cell, ref c, unit);
+        if (TOptions.Peephole)
+            ao = T.MultiplyAdd(T.Load(ref peepholes, peephole + 2 * B), cell, ao);   // o sees the new c
         T.Store(T.Multiply(VectorMath.Sigmoid(ao), VectorMath.Tanh(cell)), ref h, unit);
     }
 
@@ -506,6 +686,93 @@ public static class FastKernels
         T.Store(T.MultiplyAdd(z, T.Subtract(T.Load(ref hRead, unit), n), n), ref hWrite, unit);
     }
 
+    /// <summary>Pass 1 of one sequence's reset-before GRU block (see <see cref="RunResetBeforeGru"/>): the r and z sums
+    /// over their gate slots, then r ⊙ h into <paramref name="resetHidden"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruGatesStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float resetHidden)
+        where T : struct, ISimd<T>
+    {
+        const int B = WeightPacking.Block, Row = 3 * B;
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 3 * unit + lane;
+            var ar = T.Load(ref gx, col);
+            var az = T.Load(ref gx, col + B);
+            T br = T.Zero, bz = T.Zero;
+            var j = 0;
+            for (; j + 2 <= hidden; j += 2)
+            {
+                var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                var hk = T.Broadcast(Unsafe.Add(ref hRead, j + 1));
+                var row = j * Row + lane;
+                ar = T.MultiplyAdd(hj, T.Load(ref w, row), ar);
+                az = T.MultiplyAdd(hj, T.Load(ref w, row + B), az);
+                row += Row;
+                br = T.MultiplyAdd(hk, T.Load(ref w, row), br);
+                bz = T.MultiplyAdd(hk, T.Load(ref w, row + B), bz);
+            }
+            if (j < hidden)
+            {
+                var hj = T.Broadcast(Unsafe.Add(ref hRead, j));
+                var row = j * Row + lane;
+                ar = T.MultiplyAdd(hj, T.Load(ref w, row), ar);
+                az = T.MultiplyAdd(hj, T.Load(ref w, row + B), az);
+            }
+            T.Store(T.Add(ar, br), ref gx, col);
+            T.Store(T.Add(az, bz), ref gx, col + B);
+        }
+        ResetHiddenBlock<T>(ref gx, ref hRead, ref resetHidden, unit);
+    }
+
+    /// <summary>r ⊙ h for one block whose r sums are finished in <paramref name="gates"/>.</summary>
+    private static void ResetHiddenBlock<T>(ref float gates, ref float hRead, ref float resetHidden, int unit) where T : struct, ISimd<T>
+    {
+        for (var lane = 0; lane < WeightPacking.Block; lane += T.Count)
+        {
+            var r = VectorMath.Sigmoid(T.Load(ref gates, 3 * unit + lane));
+            T.Store(T.Multiply(r, T.Load(ref hRead, unit + lane)), ref resetHidden, unit + lane);
+        }
+    }
+
+    /// <summary>Pass 2 of one sequence's reset-before GRU block: the n sums gx_n + (r ⊙ h) · W_hn over the n gate slots.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruCandidateStep<T>(ref float gx, ref float w, int hidden, int unit, ref float resetHidden)
+        where T : struct, ISimd<T>
+    {
+        const int B = WeightPacking.Block, Row = 3 * B;
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 3 * unit + 2 * B + lane;
+            var a = T.Load(ref gx, col);
+            var b = T.Zero;
+            var j = 0;
+            for (; j + 2 <= hidden; j += 2)
+            {
+                var row = j * Row + 2 * B + lane;
+                a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref resetHidden, j)), T.Load(ref w, row), a);
+                b = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref resetHidden, j + 1)), T.Load(ref w, row + Row), b);
+            }
+            if (j < hidden)
+                a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref resetHidden, j)), T.Load(ref w, j * Row + 2 * B + lane), a);
+            T.Store(T.Add(a, b), ref gx, col);
+        }
+    }
+
+    /// <summary>Pass 3 of one sequence's reset-before GRU block: h' = (1 − z) ⊙ tanh(n sum) + z ⊙ h into
+    /// <paramref name="hWrite"/>, over the r ⊙ h that pass 2 has done with.</summary>
+    private static void GruResetBeforeFinishBlock<T>(ref float gates, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
+    {
+        const int B = WeightPacking.Block;
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 3 * unit + lane;
+            var z = VectorMath.Sigmoid(T.Load(ref gates, col + B));
+            var n = VectorMath.Tanh(T.Load(ref gates, col + 2 * B));
+            // (1 − z) · n + z · h = n + z · (h − n)
+            T.Store(T.MultiplyAdd(z, T.Subtract(T.Load(ref hRead, unit + lane), n), n), ref hWrite, unit + lane);
+        }
+    }
+
     /// <summary>One sequence's Elman block: h = act(gx + h · W).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RnnStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, Activation activation)
@@ -549,7 +816,8 @@ public static class FastKernels
     }
 
     /// <summary>LSTM block of four sequences at once: each weight vector loaded once serves all four.</summary>
-    private static void LstmStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
+    private static void LstmStep4<T, TOptions>(ref CellRows rows, ref float w, ref float peepholes, int hidden, int unit)
+        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
     {
         const int B = WeightPacking.Block, Row = 4 * B;
         ref var g0 = ref rows.Gates;
@@ -571,17 +839,17 @@ public static class FastKernels
             {
                 var row = j * Row + lane;
                 var wi = T.Load(ref w, row);
-                var wf = T.Load(ref w, row + B);
+                var wf = TOptions.Coupled ? T.Zero : T.Load(ref w, row + B);   // coupled: f = 1 − i, its columns unread
                 var wg = T.Load(ref w, row + 2 * B);
                 var wo = T.Load(ref w, row + 3 * B);
                 var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
-                i0 = T.MultiplyAdd(x0, wi, i0); f0 = T.MultiplyAdd(x0, wf, f0); c0 = T.MultiplyAdd(x0, wg, c0); o0 = T.MultiplyAdd(x0, wo, o0);
+                i0 = T.MultiplyAdd(x0, wi, i0); if (!TOptions.Coupled) f0 = T.MultiplyAdd(x0, wf, f0); c0 = T.MultiplyAdd(x0, wg, c0); o0 = T.MultiplyAdd(x0, wo, o0);
                 var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
-                i1 = T.MultiplyAdd(x1, wi, i1); f1 = T.MultiplyAdd(x1, wf, f1); c1 = T.MultiplyAdd(x1, wg, c1); o1 = T.MultiplyAdd(x1, wo, o1);
+                i1 = T.MultiplyAdd(x1, wi, i1); if (!TOptions.Coupled) f1 = T.MultiplyAdd(x1, wf, f1); c1 = T.MultiplyAdd(x1, wg, c1); o1 = T.MultiplyAdd(x1, wo, o1);
                 var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
-                i2 = T.MultiplyAdd(x2, wi, i2); f2 = T.MultiplyAdd(x2, wf, f2); c2 = T.MultiplyAdd(x2, wg, c2); o2 = T.MultiplyAdd(x2, wo, o2);
+                i2 = T.MultiplyAdd(x2, wi, i2); if (!TOptions.Coupled) f2 = T.MultiplyAdd(x2, wf, f2); c2 = T.MultiplyAdd(x2, wg, c2); o2 = T.MultiplyAdd(x2, wo, o2);
                 var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
-                i3 = T.MultiplyAdd(x3, wi, i3); f3 = T.MultiplyAdd(x3, wf, f3); c3 = T.MultiplyAdd(x3, wg, c3); o3 = T.MultiplyAdd(x3, wo, o3);
+                i3 = T.MultiplyAdd(x3, wi, i3); if (!TOptions.Coupled) f3 = T.MultiplyAdd(x3, wf, f3); c3 = T.MultiplyAdd(x3, wg, c3); o3 = T.MultiplyAdd(x3, wo, o3);
             }
             // The sums go back over the gate rows they started from; the activations run from there (see LstmStep).
             StoreGates(ref g0, col, i0, f0, c0, o0);
@@ -591,7 +859,7 @@ public static class FastKernels
         }
         for (var s = 0; s < Tile; s++)
         {
-            LstmFinishBlock<T>(ref Unsafe.Add(ref g0, s * rows.GatesStride), ref Unsafe.Add(ref rows.C, s * rows.CStride),
+            FinishLstmBlock<T, TOptions>(ref Unsafe.Add(ref g0, s * rows.GatesStride), ref peepholes, ref Unsafe.Add(ref rows.C, s * rows.CStride),
                 ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit);
         }
     }
@@ -667,6 +935,82 @@ public static class FastKernels
         }
     }
 
+    /// <summary>Pass 1 of the reset-before GRU for four sequences at once: r and z sums, then r ⊙ h into the write rows.</summary>
+    private static void GruGatesStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
+    {
+        const int B = WeightPacking.Block, Row = 3 * B;
+        ref var g0 = ref rows.Gates;
+        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
+        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
+        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
+        ref var h0 = ref rows.HRead;
+        ref var h1 = ref Unsafe.Add(ref h0, rows.HStride);
+        ref var h2 = ref Unsafe.Add(ref h1, rows.HStride);
+        ref var h3 = ref Unsafe.Add(ref h2, rows.HStride);
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 3 * unit + lane;
+            T r0 = T.Load(ref g0, col), z0 = T.Load(ref g0, col + B);
+            T r1 = T.Load(ref g1, col), z1 = T.Load(ref g1, col + B);
+            T r2 = T.Load(ref g2, col), z2 = T.Load(ref g2, col + B);
+            T r3 = T.Load(ref g3, col), z3 = T.Load(ref g3, col + B);
+            for (var j = 0; j < hidden; j++)
+            {
+                var row = j * Row + lane;
+                var wr = T.Load(ref w, row);
+                var wz = T.Load(ref w, row + B);
+                var x0 = T.Broadcast(Unsafe.Add(ref h0, j));
+                r0 = T.MultiplyAdd(x0, wr, r0); z0 = T.MultiplyAdd(x0, wz, z0);
+                var x1 = T.Broadcast(Unsafe.Add(ref h1, j));
+                r1 = T.MultiplyAdd(x1, wr, r1); z1 = T.MultiplyAdd(x1, wz, z1);
+                var x2 = T.Broadcast(Unsafe.Add(ref h2, j));
+                r2 = T.MultiplyAdd(x2, wr, r2); z2 = T.MultiplyAdd(x2, wz, z2);
+                var x3 = T.Broadcast(Unsafe.Add(ref h3, j));
+                r3 = T.MultiplyAdd(x3, wr, r3); z3 = T.MultiplyAdd(x3, wz, z3);
+            }
+            T.Store(r0, ref g0, col); T.Store(z0, ref g0, col + B);
+            T.Store(r1, ref g1, col); T.Store(z1, ref g1, col + B);
+            T.Store(r2, ref g2, col); T.Store(z2, ref g2, col + B);
+            T.Store(r3, ref g3, col); T.Store(z3, ref g3, col + B);
+        }
+        for (var s = 0; s < Tile; s++)
+        {
+            ResetHiddenBlock<T>(ref Unsafe.Add(ref g0, s * rows.GatesStride), ref Unsafe.Add(ref h0, s * rows.HStride),
+                ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit);
+        }
+    }
+
+    /// <summary>Pass 2 of the reset-before GRU for four sequences at once, reading r ⊙ h from the write rows.</summary>
+    private static void GruCandidateStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
+    {
+        const int B = WeightPacking.Block, Row = 3 * B;
+        ref var g0 = ref rows.Gates;
+        ref var g1 = ref Unsafe.Add(ref g0, rows.GatesStride);
+        ref var g2 = ref Unsafe.Add(ref g1, rows.GatesStride);
+        ref var g3 = ref Unsafe.Add(ref g2, rows.GatesStride);
+        ref var x0 = ref rows.HWrite;
+        ref var x1 = ref Unsafe.Add(ref x0, rows.HStride);
+        ref var x2 = ref Unsafe.Add(ref x1, rows.HStride);
+        ref var x3 = ref Unsafe.Add(ref x2, rows.HStride);
+        for (var lane = 0; lane < B; lane += T.Count)
+        {
+            var col = 3 * unit + 2 * B + lane;
+            T a0 = T.Load(ref g0, col), a1 = T.Load(ref g1, col), a2 = T.Load(ref g2, col), a3 = T.Load(ref g3, col);
+            for (var j = 0; j < hidden; j++)
+            {
+                var wv = T.Load(ref w, j * Row + 2 * B + lane);
+                a0 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref x0, j)), wv, a0);
+                a1 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref x1, j)), wv, a1);
+                a2 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref x2, j)), wv, a2);
+                a3 = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref x3, j)), wv, a3);
+            }
+            T.Store(a0, ref g0, col);
+            T.Store(a1, ref g1, col);
+            T.Store(a2, ref g2, col);
+            T.Store(a3, ref g3, col);
+        }
+    }
+
     /// <summary>Elman block of four sequences at once.</summary>
     private static void RnnStep4<T>(ref CellRows rows, ref float w, int hidden, int unit, Activation activation) where T : struct, ISimd<T>
     {
@@ -711,4 +1055,14 @@ public enum RecurrentCell
     Gru,
     /// <summary>PyTorch nn.RNN.</summary>
     Rnn,
+    /// <summary>GRU with the reset gate applied before the recurrent product (Cho et al. 2014; Keras reset_after=False;
+    /// ONNX linear_before_reset=0): n = tanh(gx_n + (r ⊙ h) · W_hn), gates r, z, n packed as for <see cref="Gru"/>, every
+    /// bias (b_hn included) summed into the input gates.</summary>
+    GruResetBefore,
+    /// <summary>LSTM with peepholes (ONNX LSTM with P): i and f also see p_i, p_f ⊙ c_{t−1}, o sees p_o ⊙ c_t.</summary>
+    PeepholeLstm,
+    /// <summary>LSTM with coupled input and forget gates (ONNX input_forget=1): f = 1 − i; the f columns are ignored.</summary>
+    CoupledLstm,
+    /// <summary>Both: i = σ(a_i + p_i ⊙ c_{t−1}), f = 1 − i, o = σ(a_o + p_o ⊙ c_t); p_f and the f columns are ignored.</summary>
+    PeepholeCoupledLstm,
 }
