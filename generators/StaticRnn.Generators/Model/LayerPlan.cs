@@ -43,6 +43,12 @@ internal sealed record LayerPlan(LayerSpec Spec, int Number, Flow Input, Flow Ou
                         args.Add($"MergeMode = {s.MergeMode}");
                     if (s.ReturnSequences)
                         args.Add("ReturnSequences = true");
+                    if (s.Kind == LayerKind.Lstm && s.Peephole)
+                        args.Add("Peephole = true");
+                    if (s.Kind == LayerKind.Lstm && s.CoupledInputForget)
+                        args.Add("CoupledInputForget = true");
+                    if (s.Kind == LayerKind.Gru && !s.ResetAfter)
+                        args.Add("ResetAfter = false");
                     break;
             }
             return $"{s.Kind}({string.Join(", ", args)})";

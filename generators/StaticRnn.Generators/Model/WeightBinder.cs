@@ -346,7 +346,9 @@ internal abstract class WeightBinder
     protected static RecurrentLayer NewRecurrentLayer(LayerPlan plan, CellForm form, IReadOnlyList<IReadOnlyList<RecurrentCell>> stack)
     {
         var spec = plan.Spec;
-        return new RecurrentLayer(plan.Number, plan.Title, plan.Input, plan.Output, spec.Kind, form, spec.Size, spec.Activation,
+        // A Keras GRU's form may come from its bias rather than the attribute: the title says which it is.
+        var title = (plan with { Spec = spec with { ResetAfter = form.ResetAfter } }).Title;
+        return new RecurrentLayer(plan.Number, title, plan.Input, plan.Output, spec.Kind, form, spec.Size, spec.Activation,
             spec.Bidirectional, spec.ReturnSequences, spec.MergeMode, stack);
     }
 }
