@@ -31,9 +31,20 @@ concatenation, as nn.LSTM(num_layers=k, bidirectional=True) does). Many-to-one: 
 state after the last step and the backward state after processing the first step
 (h_n[-2], h_n[-1]); per-step: output[t, :H] with output[t, H:].
 
+Two more groups of fixtures come from make_variant_fixtures.py (see its docstring):
+
+  * KERAS_FIXTURES: built and referenced exactly like the ones above (PyTorch float64), under Keras
+    layer names, then stored as Keras weights (.npz or .safetensors with Keras names) and declared
+    with Convention = WeightConvention.Keras; a float64 NumPy forward pass from the stored Keras
+    arrays must reproduce PyTorch's outputs within 1e-9;
+  * make_variant_fixtures.ONNX_FIXTURES: Gru(ResetAfter = false), Lstm(Peephole = true),
+    Lstm(CoupledInputForget = true) and both, which PyTorch lacks: a float64 NumPy reference, the
+    weight file (PyTorch or Keras convention) and <name>.onnx, which ONNX Runtime runs in the C#
+    tests (OnnxOracleTests; FixtureCatalog.OnnxOracle lists them).
+
 Deterministic: fixed seeds, one torch thread; re-running rewrites byte-identical files.
 
-Usage (from the repository root; needs torch, numpy; no safetensors package):
+Usage (from the repository root; needs torch, numpy and onnx; no safetensors package):
     /usr/bin/python3 tools/make_fixtures.py [--out tests/StaticRnn.Tests/Fixtures]
 """
 
@@ -49,6 +60,8 @@ import torch
 import torch.nn as nn
 
 from safetensors_io import read_safetensors, write_safetensors
+import make_variant_fixtures as variants
+from make_variant_fixtures import KerasOut
 
 N_SEQUENCES = 3
 F32_TOLERANCE = 2e-6     # max |float32 run - float64 reference| accepted for a fixture
@@ -88,7 +101,7 @@ def Drop(rate):
 
 
 class Fixture:
-    def __init__(self, name, T, layers, I=None, dtype="F32", note="", bare=False, in_scale=1.5):
+    def __init__(self, name, T, layers, I=None, dtype="F32", note="", bare=False, in_scale=1.5, keras=None):
         self.name = name
         self.T = T
         self.I = I            # None for token models
@@ -100,6 +113,14 @@ class Fixture:
         self.tokens = layers[0].kind == "emb"
         assert (I is None) == self.tokens
         self.bidirectional = any(l.kind in REC_KINDS and l.bi for l in layers)
+        # keras: a KerasOut -> the weights are written in Keras layout (make_variant_fixtures.py) instead
+        # of as the state_dict; the expected outputs are still PyTorch's.
+        self.keras = keras
+        self.convention = "PyTorch" if keras is None else "Keras"
+        self.weight_file = name + (".safetensors" if keras is None else keras.ext)
+        self.onnx = False
+        if keras is not None:
+            assert all(l.layers == 1 for l in layers if l.kind in REC_KINDS), "Keras stacks are separate attributes"
 
 
 # --------------------------------------------------------------------------------------
@@ -223,6 +244,52 @@ FIXTURES = [
             note="bare nn.GRU state_dict (no prefix at all: weight_ih_l0 ...); no Weights ="),
 ]
 
+# --------------------------------------------------------------------------------------
+# Keras-layout fixtures: built and referenced like the ones above (PyTorch float64), under Keras
+# layer names, then stored as Keras weights (make_variant_fixtures.py: transposed kernels, GRU gates
+# z,r,h, one summed bias for LSTM / SimpleRNN, [2, 3H] for GRU) and declared with
+# Convention = WeightConvention.Keras. Their biases are rounded to multiples of 2^-16 so that
+# b_ih + b_hh is exact in float32. Stacks are separate attributes (lstm, lstm_1).
+# --------------------------------------------------------------------------------------
+
+KERAS_FIXTURES = [
+    Fixture("keras_rnn", 7, [Rec("rnn", 7, weights="simple_rnn"), Dense(3, weights="dense", act="Softmax")], I=3,
+            keras=KerasOut("npz")),
+    Fixture("keras_rnn_relu_seq", 6, [Rec("rnn", 5, weights="simple_rnn", act="Relu", seq=True, scale=0.8),
+                                      Dense(2, weights="dense")], I=2, keras=KerasOut("npz")),
+    Fixture("keras_lstm", 7, [Rec("lstm", 13, weights="lstm"), Dense(4, weights="dense", act="Sigmoid")], I=3,
+            keras=KerasOut("npz_stored"), note="np.savez (stored, not compressed)"),
+    Fixture("keras_lstm_seq", 8, [Rec("lstm", 9, weights="lstm", seq=True), Dense(2, weights="dense")], I=2,
+            keras=KerasOut("npz", suffix0=True), note="names with a TF-style :0 suffix"),
+    Fixture("keras_gru", 8, [Rec("gru", 10, weights="gru"), Dense(2, weights="dense", act="Tanh")], I=3,
+            keras=KerasOut("npz"), note="reset_after=True: bias [2, 3H]"),
+    Fixture("keras_gru_bi_seq", 6, [Rec("gru", 5, weights="bidirectional", bi=True, seq=True),
+                                    Dense(2, weights="dense")], I=3, keras=KerasOut("npz")),
+    Fixture("keras_lstm_stack", 8, [Rec("lstm", 8, weights="lstm", seq=True), Drop(0.2), Rec("lstm", 8, weights="lstm_1"),
+                                    Dense(3, weights="dense", act="Softmax")], I=4, keras=KerasOut("npz"),
+            note="two stacked Keras LSTM layers"),
+    Fixture("keras_lstm_bi", 9, [Rec("lstm", 8, weights="bidirectional", bi=True), Dense(2, weights="dense")], I=5,
+            keras=KerasOut("npz")),
+    Fixture("keras_lstm_bi_sum_seq", 6, [Rec("lstm", 5, weights="bidirectional", bi=True, seq=True, merge="Sum"),
+                                         Dense(2, weights="dense")], I=2, keras=KerasOut("npz")),
+    Fixture("keras_lstm_bi_avg", 7, [Rec("lstm", 6, weights="bidirectional", bi=True, merge="Average"),
+                                     Dense(3, weights="dense", act="Softmax")], I=3, keras=KerasOut("npz")),
+    Fixture("keras_emb_lstm", 10, [Emb(15, 4, weights="embedding"), Rec("lstm", 8, weights="lstm"),
+                                   Dense(3, weights="dense", act="Softmax")], keras=KerasOut("npz")),
+    Fixture("keras_dense_nobias", 7, [Rec("gru", 6, weights="gru"), Dense(2, weights="dense", bias=False)], I=3,
+            keras=KerasOut("npz"), note="Dense(use_bias=False): no dense/bias tensor"),
+    Fixture("keras_gru_safetensors", 6, [Rec("gru", 7, weights="gru", seq=True), Dense(2, weights="dense", act="Relu")],
+            I=2, keras=KerasOut("safetensors"), note="Keras names in a .safetensors file"),
+    Fixture("keras_gru_f64", 7, [Rec("gru", 6, weights="gru"), Dense(2, weights="dense")], I=3, dtype="F64",
+            keras=KerasOut("npz"), note="float64 arrays"),
+    Fixture("keras_lstm_be", 7, [Rec("lstm", 6, weights="lstm", seq=True), Dense(2, weights="dense", act="Tanh")],
+            I=3, keras=KerasOut("npz", big_endian=True), note="big-endian float32 (>f4) arrays"),
+    # A kernel above the generator's literal limit (16,384 values) is read from the embedded .npz at run time and
+    # converted there (transposed, GRU gates z, r, h reordered): this checks that path numerically.
+    Fixture("keras_gru_large", 3, [Rec("gru", 64, weights="gru"), Dense(2, weights="dense")], I=86,
+            keras=KerasOut("npz_stored"), note="kernel [86, 192] = 16,512 values: read from the embedded file"),
+]
+
 
 # --------------------------------------------------------------------------------------
 # Building the torch modules
@@ -293,6 +360,15 @@ def _init_weights(fx, mods, scale_factor):
             m = mods[L.path]
             for p in m.parameters():
                 p.mul_(L.scale * scale_factor)
+
+
+def _quantize_biases(mods):
+    """Keras fixtures: biases to multiples of 2^-16, so that b_ih + b_hh (Keras' one bias) is exact."""
+    with torch.no_grad():
+        for m in mods.values():
+            for n, p in m.named_parameters():
+                if n.split(".")[-1].startswith("bias"):
+                    p.copy_(torch.round(p.double() / variants.BIAS_GRID).mul(variants.BIAS_GRID).to(p.dtype))
 
 
 def _state_dict_to_storage(fx, root):
@@ -474,6 +550,8 @@ def build_fixture(fx):
         torch.manual_seed(_seed_for(fx.name))
         root, mods = _build_root(fx)
         _init_weights(fx, mods, factor)
+        if fx.keras is not None:
+            _quantize_biases(mods)
         stored = _state_dict_to_storage(fx, root)
 
         def run(dtype):
@@ -596,6 +674,12 @@ def _attr(fx, L):
         args.append(f"MergeMode = MergeMode.{L.merge}")
     if L.kind == "rnn" and L.act != "Tanh":
         args.append(f"Activation = Activation.{L.act}")
+    if getattr(L, "peephole", False):
+        args.append("Peephole = true")
+    if getattr(L, "coupled", False):
+        args.append("CoupledInputForget = true")
+    if L.kind == "gru" and not getattr(L, "reset_after", True):
+        args.append("ResetAfter = false")
     return f"[{attr}({', '.join(args)})]"
 
 
@@ -612,10 +696,12 @@ def write_cs(path, results):
         cn = class_name(fx.name)
         if fx.note:
             out.append(f"// {fx.note}")
-        if fx.tokens:
-            out.append(f'[RnnModel("Fixtures/{fx.name}.safetensors", SequenceLength = {fx.T})]')
-        else:
-            out.append(f'[RnnModel("Fixtures/{fx.name}.safetensors", SequenceLength = {fx.T}, InputSize = {fx.I})]')
+        args = [f'"Fixtures/{fx.weight_file}"', f"SequenceLength = {fx.T}"]
+        if not fx.tokens:
+            args.append(f"InputSize = {fx.I}")
+        if fx.convention != "PyTorch":
+            args.append(f"Convention = WeightConvention.{fx.convention}")
+        out.append(f"[RnnModel({', '.join(args)})]")
         for L in fx.layers:
             out.append(_attr(fx, L))
         out.append(f"public static partial class {cn} {{ }}")
@@ -651,6 +737,15 @@ def write_cs(path, results):
             out.append(f"            {step},")
             out.append(f"            null, null, null),")
     out.append("    ];")
+    out.append("")
+    out.append("    /// <summary>The fixtures with an ONNX twin, Fixtures/&lt;name&gt;.onnx (input x [batch, steps, InputSize],")
+    out.append("    /// output y [batch, OutputSize]): ONNX Runtime is their oracle (OnnxOracleTests).</summary>")
+    out.append("    public static readonly string[] OnnxOracle =")
+    out.append("    [")
+    for r in results:
+        if r["fx"].onnx:
+            out.append(f'        "{r["fx"].name}",')
+    out.append("    ];")
     out.append("}")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(out) + "\n")
@@ -676,6 +771,12 @@ def _cell_desc(fx):
                 s += ",seq"
             if not L.bias:
                 s += ",nobias"
+            if getattr(L, "peephole", False):
+                s += ",peep"
+            if getattr(L, "coupled", False):
+                s += ",cifg"
+            if L.kind == "gru" and not getattr(L, "reset_after", True):
+                s += ",rb"
             s += ")"
             parts.append(s)
         elif L.kind == "dense":
@@ -695,38 +796,59 @@ def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     _sanity_check_manual_rnn()
+    variants._sanity_check_canon()
 
-    names = [fx.name for fx in FIXTURES]
+    everything = FIXTURES + KERAS_FIXTURES + variants.ONNX_FIXTURES
+    names = [fx.name for fx in everything]
     assert len(names) == len(set(names)), "duplicate fixture names"
     classes = [class_name(n) for n in names]
     assert len(classes) == len(set(classes)), "duplicate class names"
 
     os.makedirs(args.out, exist_ok=True)
     results = []
+    sens = []
     total = 0
-    print(f"{'name':<22} {'dtype':<5} {'T':>4} {'in':>3} {'out':>5} {'step':>4}  {'max|y|':>6} {'f32 err':>9} {'scale':>5}  layers")
-    for fx in FIXTURES:
-        r = build_fixture(fx)
+    print(f"{'name':<26} {'dtype':<5} {'T':>4} {'in':>3} {'out':>5} {'step':>4}  {'max|y|':>6} {'f32 err':>9} {'scale':>5}  "
+          f"{'conv err':>9}  layers")
+    for fx in everything:
+        if fx.onnx:
+            # weights file + .onnx, numpy float64 reference (make_variant_fixtures.py)
+            r = variants.build_onnx_fixture(fx, _seed_for(fx.name), _make_inputs(fx), args.out, N_SEQUENCES)
+            paths = r["files"]
+            conv = f"{r['conv_err']:>9.2e}"
+            sens.append(min(r["sensitivity"].values()))
+        else:
+            r = build_fixture(fx)
+            if fx.keras is not None:
+                path, _, conv_err = variants.write_keras_fixture(args.out, fx, r["stored"], r["x"], r["y"], r["s"])
+                paths = [path]
+                conv = f"{conv_err:>9.2e}"
+            else:
+                st_path = os.path.join(args.out, fx.name + ".safetensors")
+                write_safetensors(st_path, r["stored"])
+                back = read_safetensors(st_path)
+                assert set(back) == set(r["stored"])
+                for k, v in r["stored"].items():
+                    assert np.array_equal(back[k], v.to(torch.float64).numpy()), (fx.name, k)
+                paths = [st_path]
+                conv = f"{'':>9}"
         results.append(r)
-        st_path = os.path.join(args.out, fx.name + ".safetensors")
-        write_safetensors(st_path, r["stored"])
-        back = read_safetensors(st_path)
-        assert set(back) == set(r["stored"])
-        for k, v in r["stored"].items():
-            assert np.array_equal(back[k], v.to(torch.float64).numpy()), (fx.name, k)
         js_path = os.path.join(args.out, fx.name + ".json")
         write_json(js_path, r)
-        total += os.path.getsize(st_path) + os.path.getsize(js_path)
+        total += sum(os.path.getsize(p) for p in paths) + os.path.getsize(js_path)
         ins = fx.layers[0].vocab if fx.tokens else fx.I
-        print(f"{fx.name:<22} {fx.dtype:<5} {fx.T:>4} {('v' if fx.tokens else '') + str(ins):>3} {r['out_size']:>5} "
-              f"{r['step_size']:>4}  {r['mag']:>6.3f} {r['err']:>9.2e} {r['factor']:>5.2f}  {_cell_desc(fx)}")
+        kind = fx.dtype if fx.keras is None else ("K" + fx.keras.fmt[:3] + ("BE" if fx.keras.big_endian else ""))
+        print(f"{fx.name:<26} {kind:<5} {fx.T:>4} {('v' if fx.tokens else '') + str(ins):>3} {r['out_size']:>5} "
+              f"{r['step_size']:>4}  {r['mag']:>6.3f} {r['err']:>9.2e} {r['factor']:>5.2f}  {conv}  "
+              f"{'ONNX ' if fx.onnx else ''}{_cell_desc(fx)}")
     cs_path = os.path.join(args.out, "FixtureModels.cs")
     write_cs(cs_path, results)
     total += os.path.getsize(cs_path)
     worst = max(results, key=lambda r: r["err"])
-    print(f"\n{len(results)} fixtures, {total / 1024:.1f} KiB in {os.path.relpath(args.out, root_dir)}; "
-          f"max f32-vs-f64 error {worst['err']:.3e} ({worst['fx'].name})")
-
+    print(f"\n{len(results)} fixtures ({len(FIXTURES)} PyTorch, {len(KERAS_FIXTURES)} Keras layout, "
+          f"{len(variants.ONNX_FIXTURES)} ONNX oracle), {total / 1024:.1f} KiB in {os.path.relpath(args.out, root_dir)}; "
+          f"max f32-vs-f64 error {worst['err']:.3e} ({worst['fx'].name}); smallest output change when a variant "
+          f"feature is switched off {min(sens):.3f}")
 
 if __name__ == "__main__":
     main()

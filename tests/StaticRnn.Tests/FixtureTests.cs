@@ -119,7 +119,7 @@ public class FixtureTests
     {
         Assert.Equal(expected.Length, actual.Length);
         var worst = 0.0;
-        var worstIndex = -1;
+        var worstIndex = 0;
         for (var i = 0; i < expected.Length; i++)
         {
             var error = Math.Abs(expected[i] - actual[i]);

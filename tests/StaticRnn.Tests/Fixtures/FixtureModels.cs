@@ -380,6 +380,256 @@ public static partial class ImplicitWeights { }
 [Gru(5, ReturnSequences = true)]
 public static partial class BareGru { }
 
+[RnnModel("Fixtures/keras_rnn.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[SimpleRnn(7, Weights = "simple_rnn")]
+[Dense(3, Weights = "dense", Activation = Activation.Softmax)]
+public static partial class KerasRnn { }
+
+[RnnModel("Fixtures/keras_rnn_relu_seq.npz", SequenceLength = 6, InputSize = 2, Convention = WeightConvention.Keras)]
+[SimpleRnn(5, Weights = "simple_rnn", ReturnSequences = true, Activation = Activation.Relu)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasRnnReluSeq { }
+
+// np.savez (stored, not compressed)
+[RnnModel("Fixtures/keras_lstm.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Lstm(13, Weights = "lstm")]
+[Dense(4, Weights = "dense", Activation = Activation.Sigmoid)]
+public static partial class KerasLstm { }
+
+// names with a TF-style :0 suffix
+[RnnModel("Fixtures/keras_lstm_seq.npz", SequenceLength = 8, InputSize = 2, Convention = WeightConvention.Keras)]
+[Lstm(9, Weights = "lstm", ReturnSequences = true)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasLstmSeq { }
+
+// reset_after=True: bias [2, 3H]
+[RnnModel("Fixtures/keras_gru.npz", SequenceLength = 8, InputSize = 3, Convention = WeightConvention.Keras)]
+[Gru(10, Weights = "gru")]
+[Dense(2, Weights = "dense", Activation = Activation.Tanh)]
+public static partial class KerasGru { }
+
+[RnnModel("Fixtures/keras_gru_bi_seq.npz", SequenceLength = 6, InputSize = 3, Convention = WeightConvention.Keras)]
+[Gru(5, Weights = "bidirectional", Bidirectional = true, ReturnSequences = true)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasGruBiSeq { }
+
+// two stacked Keras LSTM layers
+[RnnModel("Fixtures/keras_lstm_stack.npz", SequenceLength = 8, InputSize = 4, Convention = WeightConvention.Keras)]
+[Lstm(8, Weights = "lstm", ReturnSequences = true)]
+[Dropout(0.2f)]
+[Lstm(8, Weights = "lstm_1")]
+[Dense(3, Weights = "dense", Activation = Activation.Softmax)]
+public static partial class KerasLstmStack { }
+
+[RnnModel("Fixtures/keras_lstm_bi.npz", SequenceLength = 9, InputSize = 5, Convention = WeightConvention.Keras)]
+[Lstm(8, Weights = "bidirectional", Bidirectional = true)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasLstmBi { }
+
+[RnnModel("Fixtures/keras_lstm_bi_sum_seq.npz", SequenceLength = 6, InputSize = 2, Convention = WeightConvention.Keras)]
+[Lstm(5, Weights = "bidirectional", Bidirectional = true, ReturnSequences = true, MergeMode = MergeMode.Sum)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasLstmBiSumSeq { }
+
+[RnnModel("Fixtures/keras_lstm_bi_avg.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Lstm(6, Weights = "bidirectional", Bidirectional = true, MergeMode = MergeMode.Average)]
+[Dense(3, Weights = "dense", Activation = Activation.Softmax)]
+public static partial class KerasLstmBiAvg { }
+
+[RnnModel("Fixtures/keras_emb_lstm.npz", SequenceLength = 10, Convention = WeightConvention.Keras)]
+[Embedding(15, 4, Weights = "embedding")]
+[Lstm(8, Weights = "lstm")]
+[Dense(3, Weights = "dense", Activation = Activation.Softmax)]
+public static partial class KerasEmbLstm { }
+
+// Dense(use_bias=False): no dense/bias tensor
+[RnnModel("Fixtures/keras_dense_nobias.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Gru(6, Weights = "gru")]
+[Dense(2, Weights = "dense")]
+public static partial class KerasDenseNobias { }
+
+// Keras names in a .safetensors file
+[RnnModel("Fixtures/keras_gru_safetensors.safetensors", SequenceLength = 6, InputSize = 2, Convention = WeightConvention.Keras)]
+[Gru(7, Weights = "gru", ReturnSequences = true)]
+[Dense(2, Weights = "dense", Activation = Activation.Relu)]
+public static partial class KerasGruSafetensors { }
+
+// float64 arrays
+[RnnModel("Fixtures/keras_gru_f64.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Gru(6, Weights = "gru")]
+[Dense(2, Weights = "dense")]
+public static partial class KerasGruF64 { }
+
+// big-endian float32 (>f4) arrays
+[RnnModel("Fixtures/keras_lstm_be.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Lstm(6, Weights = "lstm", ReturnSequences = true)]
+[Dense(2, Weights = "dense", Activation = Activation.Tanh)]
+public static partial class KerasLstmBe { }
+
+// kernel [86, 192] = 16,512 values: read from the embedded file
+[RnnModel("Fixtures/keras_gru_large.npz", SequenceLength = 3, InputSize = 86, Convention = WeightConvention.Keras)]
+[Gru(64, Weights = "gru")]
+[Dense(2, Weights = "dense")]
+public static partial class KerasGruLarge { }
+
+[RnnModel("Fixtures/gru_rb_uni.safetensors", SequenceLength = 7, InputSize = 3)]
+[Gru(13, Weights = "rnn", ResetAfter = false)]
+[Dense(4, Weights = "fc", Activation = Activation.Sigmoid)]
+public static partial class GruRbUni { }
+
+// hidden 19
+[RnnModel("Fixtures/gru_rb_uni_seq.safetensors", SequenceLength = 6, InputSize = 2)]
+[Gru(19, Weights = "rnn", ReturnSequences = true, ResetAfter = false)]
+[Dense(3, Weights = "fc", Activation = Activation.Tanh)]
+public static partial class GruRbUniSeq { }
+
+[RnnModel("Fixtures/gru_rb_bi.safetensors", SequenceLength = 8, InputSize = 3)]
+[Gru(9, Weights = "rnn", Bidirectional = true, ResetAfter = false)]
+[Dense(2, Weights = "fc", Activation = Activation.Softmax)]
+public static partial class GruRbBi { }
+
+[RnnModel("Fixtures/gru_rb_bi_seq.safetensors", SequenceLength = 6, InputSize = 4)]
+[Gru(5, Weights = "rnn", Bidirectional = true, ReturnSequences = true, MergeMode = MergeMode.Sum, ResetAfter = false)]
+[Dense(2, Weights = "fc")]
+public static partial class GruRbBiSeq { }
+
+[RnnModel("Fixtures/gru_rb_2l.safetensors", SequenceLength = 7, InputSize = 2)]
+[Gru(6, Weights = "rnn", Layers = 2, ResetAfter = false)]
+[Dense(1, Weights = "fc")]
+public static partial class GruRb2l { }
+
+[RnnModel("Fixtures/gru_rb_bi_2l_seq.safetensors", SequenceLength = 5, InputSize = 3)]
+[Gru(4, Weights = "rnn", Layers = 2, Bidirectional = true, ReturnSequences = true, ResetAfter = false)]
+[Dense(2, Weights = "fc", Activation = Activation.Tanh)]
+public static partial class GruRbBi2lSeq { }
+
+// hidden 1
+[RnnModel("Fixtures/gru_rb_h1_seq.safetensors", SequenceLength = 8, InputSize = 3)]
+[Gru(1, Weights = "rnn", ReturnSequences = true, ResetAfter = false)]
+[Dense(1, Weights = "fc")]
+public static partial class GruRbH1Seq { }
+
+[RnnModel("Fixtures/lstm_peep_uni.safetensors", SequenceLength = 7, InputSize = 3)]
+[Lstm(13, Weights = "rnn", Peephole = true)]
+[Dense(4, Weights = "fc", Activation = Activation.Sigmoid)]
+public static partial class LstmPeepUni { }
+
+// hidden 19
+[RnnModel("Fixtures/lstm_peep_uni_seq.safetensors", SequenceLength = 10, InputSize = 2)]
+[Lstm(19, Weights = "rnn", ReturnSequences = true, Peephole = true)]
+[Dense(2, Weights = "fc")]
+public static partial class LstmPeepUniSeq { }
+
+[RnnModel("Fixtures/lstm_peep_bi.safetensors", SequenceLength = 8, InputSize = 3)]
+[Lstm(7, Weights = "rnn", Bidirectional = true, Peephole = true)]
+[Dense(3, Weights = "fc", Activation = Activation.Softmax)]
+public static partial class LstmPeepBi { }
+
+[RnnModel("Fixtures/lstm_peep_bi_seq.safetensors", SequenceLength = 6, InputSize = 2)]
+[Lstm(5, Weights = "rnn", Bidirectional = true, ReturnSequences = true, MergeMode = MergeMode.Average, Peephole = true)]
+[Dense(2, Weights = "fc")]
+public static partial class LstmPeepBiSeq { }
+
+[RnnModel("Fixtures/lstm_peep_2l_seq.safetensors", SequenceLength = 6, InputSize = 3)]
+[Lstm(6, Weights = "rnn", Layers = 2, ReturnSequences = true, Peephole = true)]
+[Dense(2, Weights = "fc", Activation = Activation.Tanh)]
+public static partial class LstmPeep2lSeq { }
+
+// hidden 1
+[RnnModel("Fixtures/lstm_peep_h1.safetensors", SequenceLength = 8, InputSize = 2)]
+[Lstm(1, Weights = "rnn", Peephole = true)]
+[Dense(1, Weights = "fc", Activation = Activation.Sigmoid)]
+public static partial class LstmPeepH1 { }
+
+[RnnModel("Fixtures/lstm_cifg_uni.safetensors", SequenceLength = 7, InputSize = 3)]
+[Lstm(11, Weights = "rnn", CoupledInputForget = true)]
+[Dense(3, Weights = "fc")]
+public static partial class LstmCifgUni { }
+
+// hidden 19
+[RnnModel("Fixtures/lstm_cifg_uni_seq.safetensors", SequenceLength = 6, InputSize = 2)]
+[Lstm(19, Weights = "rnn", ReturnSequences = true, CoupledInputForget = true)]
+[Dense(2, Weights = "fc", Activation = Activation.Tanh)]
+public static partial class LstmCifgUniSeq { }
+
+[RnnModel("Fixtures/lstm_cifg_bi.safetensors", SequenceLength = 7, InputSize = 4)]
+[Lstm(6, Weights = "rnn", Bidirectional = true, CoupledInputForget = true)]
+[Dense(2, Weights = "fc", Activation = Activation.Sigmoid)]
+public static partial class LstmCifgBi { }
+
+[RnnModel("Fixtures/lstm_cifg_bi_seq.safetensors", SequenceLength = 5, InputSize = 2)]
+[Lstm(4, Weights = "rnn", Bidirectional = true, ReturnSequences = true, CoupledInputForget = true)]
+[Dense(3, Weights = "fc", Activation = Activation.Softmax)]
+public static partial class LstmCifgBiSeq { }
+
+[RnnModel("Fixtures/lstm_cifg_2l.safetensors", SequenceLength = 6, InputSize = 3)]
+[Lstm(7, Weights = "rnn", Layers = 2, CoupledInputForget = true)]
+[Dense(2, Weights = "fc")]
+public static partial class LstmCifg2l { }
+
+// hidden 1
+[RnnModel("Fixtures/lstm_cifg_h1_seq.safetensors", SequenceLength = 7, InputSize = 2)]
+[Lstm(1, Weights = "rnn", ReturnSequences = true, CoupledInputForget = true)]
+[Dense(1, Weights = "fc")]
+public static partial class LstmCifgH1Seq { }
+
+[RnnModel("Fixtures/lstm_peep_cifg_uni.safetensors", SequenceLength = 8, InputSize = 3)]
+[Lstm(9, Weights = "rnn", Peephole = true, CoupledInputForget = true)]
+[Dense(3, Weights = "fc", Activation = Activation.Softmax)]
+public static partial class LstmPeepCifgUni { }
+
+// hidden 19
+[RnnModel("Fixtures/lstm_peep_cifg_uni_seq.safetensors", SequenceLength = 6, InputSize = 2)]
+[Lstm(19, Weights = "rnn", ReturnSequences = true, Peephole = true, CoupledInputForget = true)]
+[Dense(2, Weights = "fc")]
+public static partial class LstmPeepCifgUniSeq { }
+
+[RnnModel("Fixtures/lstm_peep_cifg_bi.safetensors", SequenceLength = 6, InputSize = 2)]
+[Lstm(6, Weights = "rnn", Bidirectional = true, MergeMode = MergeMode.Multiply, Peephole = true, CoupledInputForget = true)]
+[Dense(2, Weights = "fc", Activation = Activation.Tanh)]
+public static partial class LstmPeepCifgBi { }
+
+[RnnModel("Fixtures/lstm_peep_cifg_bi_2l_seq.safetensors", SequenceLength = 5, InputSize = 3)]
+[Lstm(4, Weights = "rnn", Layers = 2, Bidirectional = true, ReturnSequences = true, Peephole = true, CoupledInputForget = true)]
+[Dense(2, Weights = "fc")]
+public static partial class LstmPeepCifgBi2lSeq { }
+
+[RnnModel("Fixtures/lstm_peep_cifg_2l.safetensors", SequenceLength = 7, InputSize = 2)]
+[Lstm(5, Weights = "rnn", Layers = 2, Peephole = true, CoupledInputForget = true)]
+[Dense(2, Weights = "fc")]
+public static partial class LstmPeepCifg2l { }
+
+// Keras GRU reset_after=False: bias [3H]
+[RnnModel("Fixtures/keras_gru_rb.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Gru(8, Weights = "gru", ResetAfter = false)]
+[Dense(3, Weights = "dense", Activation = Activation.Softmax)]
+public static partial class KerasGruRb { }
+
+// two stacked Keras GRU layers (reset_after=False)
+[RnnModel("Fixtures/keras_gru_rb_stack_seq.npz", SequenceLength = 6, InputSize = 2, Convention = WeightConvention.Keras)]
+[Gru(6, Weights = "gru", ReturnSequences = true, ResetAfter = false)]
+[Gru(5, Weights = "gru_1", ReturnSequences = true, ResetAfter = false)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasGruRbStackSeq { }
+
+[RnnModel("Fixtures/keras_gru_rb_bi.npz", SequenceLength = 6, InputSize = 3, Convention = WeightConvention.Keras)]
+[Gru(5, Weights = "bidirectional", Bidirectional = true, ResetAfter = false)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasGruRbBi { }
+
+// Keras PeepholeLSTMCell weights
+[RnnModel("Fixtures/keras_lstm_peep.npz", SequenceLength = 7, InputSize = 3, Convention = WeightConvention.Keras)]
+[Lstm(9, Weights = "lstm", Peephole = true)]
+[Dense(2, Weights = "dense", Activation = Activation.Tanh)]
+public static partial class KerasLstmPeep { }
+
+// two stacked Keras peephole LSTM layers
+[RnnModel("Fixtures/keras_lstm_peep_stack_seq.npz", SequenceLength = 6, InputSize = 2, Convention = WeightConvention.Keras)]
+[Lstm(7, Weights = "lstm", ReturnSequences = true, Peephole = true)]
+[Lstm(4, Weights = "lstm_1", ReturnSequences = true, Peephole = true)]
+[Dense(2, Weights = "dense")]
+public static partial class KerasLstmPeepStackSeq { }
+
 public static class FixtureCatalog
 {
     public static readonly FixtureModel[] All =
@@ -660,5 +910,220 @@ public static class FixtureCatalog
             BareGru.Predict, BareGru.PredictBatch,
             (x, y) => { var s = default(BareGru.State); for (int t = 0; t < BareGru.SequenceLength; t++) BareGru.Step(ref s, x.Slice(t * BareGru.InputSize, BareGru.InputSize), y.Slice(t * BareGru.StepOutputSize, BareGru.StepOutputSize)); },
             null, null, null),
+        new FixtureModel("keras_rnn", KerasRnn.SequenceLength, KerasRnn.InputSize, KerasRnn.OutputSize, KerasRnn.StepOutputSize,
+            KerasRnn.Predict, KerasRnn.PredictBatch,
+            (x, y) => { var s = default(KerasRnn.State); for (int t = 0; t < KerasRnn.SequenceLength; t++) KerasRnn.Step(ref s, x.Slice(t * KerasRnn.InputSize, KerasRnn.InputSize), y.Slice(t * KerasRnn.StepOutputSize, KerasRnn.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_rnn_relu_seq", KerasRnnReluSeq.SequenceLength, KerasRnnReluSeq.InputSize, KerasRnnReluSeq.OutputSize, KerasRnnReluSeq.StepOutputSize,
+            KerasRnnReluSeq.Predict, KerasRnnReluSeq.PredictBatch,
+            (x, y) => { var s = default(KerasRnnReluSeq.State); for (int t = 0; t < KerasRnnReluSeq.SequenceLength; t++) KerasRnnReluSeq.Step(ref s, x.Slice(t * KerasRnnReluSeq.InputSize, KerasRnnReluSeq.InputSize), y.Slice(t * KerasRnnReluSeq.StepOutputSize, KerasRnnReluSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_lstm", KerasLstm.SequenceLength, KerasLstm.InputSize, KerasLstm.OutputSize, KerasLstm.StepOutputSize,
+            KerasLstm.Predict, KerasLstm.PredictBatch,
+            (x, y) => { var s = default(KerasLstm.State); for (int t = 0; t < KerasLstm.SequenceLength; t++) KerasLstm.Step(ref s, x.Slice(t * KerasLstm.InputSize, KerasLstm.InputSize), y.Slice(t * KerasLstm.StepOutputSize, KerasLstm.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_lstm_seq", KerasLstmSeq.SequenceLength, KerasLstmSeq.InputSize, KerasLstmSeq.OutputSize, KerasLstmSeq.StepOutputSize,
+            KerasLstmSeq.Predict, KerasLstmSeq.PredictBatch,
+            (x, y) => { var s = default(KerasLstmSeq.State); for (int t = 0; t < KerasLstmSeq.SequenceLength; t++) KerasLstmSeq.Step(ref s, x.Slice(t * KerasLstmSeq.InputSize, KerasLstmSeq.InputSize), y.Slice(t * KerasLstmSeq.StepOutputSize, KerasLstmSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru", KerasGru.SequenceLength, KerasGru.InputSize, KerasGru.OutputSize, KerasGru.StepOutputSize,
+            KerasGru.Predict, KerasGru.PredictBatch,
+            (x, y) => { var s = default(KerasGru.State); for (int t = 0; t < KerasGru.SequenceLength; t++) KerasGru.Step(ref s, x.Slice(t * KerasGru.InputSize, KerasGru.InputSize), y.Slice(t * KerasGru.StepOutputSize, KerasGru.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_bi_seq", KerasGruBiSeq.SequenceLength, KerasGruBiSeq.InputSize, KerasGruBiSeq.OutputSize, 0,
+            KerasGruBiSeq.Predict, KerasGruBiSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("keras_lstm_stack", KerasLstmStack.SequenceLength, KerasLstmStack.InputSize, KerasLstmStack.OutputSize, KerasLstmStack.StepOutputSize,
+            KerasLstmStack.Predict, KerasLstmStack.PredictBatch,
+            (x, y) => { var s = default(KerasLstmStack.State); for (int t = 0; t < KerasLstmStack.SequenceLength; t++) KerasLstmStack.Step(ref s, x.Slice(t * KerasLstmStack.InputSize, KerasLstmStack.InputSize), y.Slice(t * KerasLstmStack.StepOutputSize, KerasLstmStack.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_lstm_bi", KerasLstmBi.SequenceLength, KerasLstmBi.InputSize, KerasLstmBi.OutputSize, 0,
+            KerasLstmBi.Predict, KerasLstmBi.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("keras_lstm_bi_sum_seq", KerasLstmBiSumSeq.SequenceLength, KerasLstmBiSumSeq.InputSize, KerasLstmBiSumSeq.OutputSize, 0,
+            KerasLstmBiSumSeq.Predict, KerasLstmBiSumSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("keras_lstm_bi_avg", KerasLstmBiAvg.SequenceLength, KerasLstmBiAvg.InputSize, KerasLstmBiAvg.OutputSize, 0,
+            KerasLstmBiAvg.Predict, KerasLstmBiAvg.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("keras_emb_lstm", KerasEmbLstm.SequenceLength, KerasEmbLstm.InputSize, KerasEmbLstm.OutputSize, KerasEmbLstm.StepOutputSize,
+            null, null, null,
+            KerasEmbLstm.Predict, KerasEmbLstm.PredictBatch,
+            (tok, y) => { var s = default(KerasEmbLstm.State); for (int t = 0; t < KerasEmbLstm.SequenceLength; t++) KerasEmbLstm.Step(ref s, tok[t], y.Slice(t * KerasEmbLstm.StepOutputSize, KerasEmbLstm.StepOutputSize)); }),
+        new FixtureModel("keras_dense_nobias", KerasDenseNobias.SequenceLength, KerasDenseNobias.InputSize, KerasDenseNobias.OutputSize, KerasDenseNobias.StepOutputSize,
+            KerasDenseNobias.Predict, KerasDenseNobias.PredictBatch,
+            (x, y) => { var s = default(KerasDenseNobias.State); for (int t = 0; t < KerasDenseNobias.SequenceLength; t++) KerasDenseNobias.Step(ref s, x.Slice(t * KerasDenseNobias.InputSize, KerasDenseNobias.InputSize), y.Slice(t * KerasDenseNobias.StepOutputSize, KerasDenseNobias.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_safetensors", KerasGruSafetensors.SequenceLength, KerasGruSafetensors.InputSize, KerasGruSafetensors.OutputSize, KerasGruSafetensors.StepOutputSize,
+            KerasGruSafetensors.Predict, KerasGruSafetensors.PredictBatch,
+            (x, y) => { var s = default(KerasGruSafetensors.State); for (int t = 0; t < KerasGruSafetensors.SequenceLength; t++) KerasGruSafetensors.Step(ref s, x.Slice(t * KerasGruSafetensors.InputSize, KerasGruSafetensors.InputSize), y.Slice(t * KerasGruSafetensors.StepOutputSize, KerasGruSafetensors.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_f64", KerasGruF64.SequenceLength, KerasGruF64.InputSize, KerasGruF64.OutputSize, KerasGruF64.StepOutputSize,
+            KerasGruF64.Predict, KerasGruF64.PredictBatch,
+            (x, y) => { var s = default(KerasGruF64.State); for (int t = 0; t < KerasGruF64.SequenceLength; t++) KerasGruF64.Step(ref s, x.Slice(t * KerasGruF64.InputSize, KerasGruF64.InputSize), y.Slice(t * KerasGruF64.StepOutputSize, KerasGruF64.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_lstm_be", KerasLstmBe.SequenceLength, KerasLstmBe.InputSize, KerasLstmBe.OutputSize, KerasLstmBe.StepOutputSize,
+            KerasLstmBe.Predict, KerasLstmBe.PredictBatch,
+            (x, y) => { var s = default(KerasLstmBe.State); for (int t = 0; t < KerasLstmBe.SequenceLength; t++) KerasLstmBe.Step(ref s, x.Slice(t * KerasLstmBe.InputSize, KerasLstmBe.InputSize), y.Slice(t * KerasLstmBe.StepOutputSize, KerasLstmBe.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_large", KerasGruLarge.SequenceLength, KerasGruLarge.InputSize, KerasGruLarge.OutputSize, KerasGruLarge.StepOutputSize,
+            KerasGruLarge.Predict, KerasGruLarge.PredictBatch,
+            (x, y) => { var s = default(KerasGruLarge.State); for (int t = 0; t < KerasGruLarge.SequenceLength; t++) KerasGruLarge.Step(ref s, x.Slice(t * KerasGruLarge.InputSize, KerasGruLarge.InputSize), y.Slice(t * KerasGruLarge.StepOutputSize, KerasGruLarge.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("gru_rb_uni", GruRbUni.SequenceLength, GruRbUni.InputSize, GruRbUni.OutputSize, GruRbUni.StepOutputSize,
+            GruRbUni.Predict, GruRbUni.PredictBatch,
+            (x, y) => { var s = default(GruRbUni.State); for (int t = 0; t < GruRbUni.SequenceLength; t++) GruRbUni.Step(ref s, x.Slice(t * GruRbUni.InputSize, GruRbUni.InputSize), y.Slice(t * GruRbUni.StepOutputSize, GruRbUni.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("gru_rb_uni_seq", GruRbUniSeq.SequenceLength, GruRbUniSeq.InputSize, GruRbUniSeq.OutputSize, GruRbUniSeq.StepOutputSize,
+            GruRbUniSeq.Predict, GruRbUniSeq.PredictBatch,
+            (x, y) => { var s = default(GruRbUniSeq.State); for (int t = 0; t < GruRbUniSeq.SequenceLength; t++) GruRbUniSeq.Step(ref s, x.Slice(t * GruRbUniSeq.InputSize, GruRbUniSeq.InputSize), y.Slice(t * GruRbUniSeq.StepOutputSize, GruRbUniSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("gru_rb_bi", GruRbBi.SequenceLength, GruRbBi.InputSize, GruRbBi.OutputSize, 0,
+            GruRbBi.Predict, GruRbBi.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("gru_rb_bi_seq", GruRbBiSeq.SequenceLength, GruRbBiSeq.InputSize, GruRbBiSeq.OutputSize, 0,
+            GruRbBiSeq.Predict, GruRbBiSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("gru_rb_2l", GruRb2l.SequenceLength, GruRb2l.InputSize, GruRb2l.OutputSize, GruRb2l.StepOutputSize,
+            GruRb2l.Predict, GruRb2l.PredictBatch,
+            (x, y) => { var s = default(GruRb2l.State); for (int t = 0; t < GruRb2l.SequenceLength; t++) GruRb2l.Step(ref s, x.Slice(t * GruRb2l.InputSize, GruRb2l.InputSize), y.Slice(t * GruRb2l.StepOutputSize, GruRb2l.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("gru_rb_bi_2l_seq", GruRbBi2lSeq.SequenceLength, GruRbBi2lSeq.InputSize, GruRbBi2lSeq.OutputSize, 0,
+            GruRbBi2lSeq.Predict, GruRbBi2lSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("gru_rb_h1_seq", GruRbH1Seq.SequenceLength, GruRbH1Seq.InputSize, GruRbH1Seq.OutputSize, GruRbH1Seq.StepOutputSize,
+            GruRbH1Seq.Predict, GruRbH1Seq.PredictBatch,
+            (x, y) => { var s = default(GruRbH1Seq.State); for (int t = 0; t < GruRbH1Seq.SequenceLength; t++) GruRbH1Seq.Step(ref s, x.Slice(t * GruRbH1Seq.InputSize, GruRbH1Seq.InputSize), y.Slice(t * GruRbH1Seq.StepOutputSize, GruRbH1Seq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_uni", LstmPeepUni.SequenceLength, LstmPeepUni.InputSize, LstmPeepUni.OutputSize, LstmPeepUni.StepOutputSize,
+            LstmPeepUni.Predict, LstmPeepUni.PredictBatch,
+            (x, y) => { var s = default(LstmPeepUni.State); for (int t = 0; t < LstmPeepUni.SequenceLength; t++) LstmPeepUni.Step(ref s, x.Slice(t * LstmPeepUni.InputSize, LstmPeepUni.InputSize), y.Slice(t * LstmPeepUni.StepOutputSize, LstmPeepUni.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_uni_seq", LstmPeepUniSeq.SequenceLength, LstmPeepUniSeq.InputSize, LstmPeepUniSeq.OutputSize, LstmPeepUniSeq.StepOutputSize,
+            LstmPeepUniSeq.Predict, LstmPeepUniSeq.PredictBatch,
+            (x, y) => { var s = default(LstmPeepUniSeq.State); for (int t = 0; t < LstmPeepUniSeq.SequenceLength; t++) LstmPeepUniSeq.Step(ref s, x.Slice(t * LstmPeepUniSeq.InputSize, LstmPeepUniSeq.InputSize), y.Slice(t * LstmPeepUniSeq.StepOutputSize, LstmPeepUniSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_bi", LstmPeepBi.SequenceLength, LstmPeepBi.InputSize, LstmPeepBi.OutputSize, 0,
+            LstmPeepBi.Predict, LstmPeepBi.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("lstm_peep_bi_seq", LstmPeepBiSeq.SequenceLength, LstmPeepBiSeq.InputSize, LstmPeepBiSeq.OutputSize, 0,
+            LstmPeepBiSeq.Predict, LstmPeepBiSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("lstm_peep_2l_seq", LstmPeep2lSeq.SequenceLength, LstmPeep2lSeq.InputSize, LstmPeep2lSeq.OutputSize, LstmPeep2lSeq.StepOutputSize,
+            LstmPeep2lSeq.Predict, LstmPeep2lSeq.PredictBatch,
+            (x, y) => { var s = default(LstmPeep2lSeq.State); for (int t = 0; t < LstmPeep2lSeq.SequenceLength; t++) LstmPeep2lSeq.Step(ref s, x.Slice(t * LstmPeep2lSeq.InputSize, LstmPeep2lSeq.InputSize), y.Slice(t * LstmPeep2lSeq.StepOutputSize, LstmPeep2lSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_h1", LstmPeepH1.SequenceLength, LstmPeepH1.InputSize, LstmPeepH1.OutputSize, LstmPeepH1.StepOutputSize,
+            LstmPeepH1.Predict, LstmPeepH1.PredictBatch,
+            (x, y) => { var s = default(LstmPeepH1.State); for (int t = 0; t < LstmPeepH1.SequenceLength; t++) LstmPeepH1.Step(ref s, x.Slice(t * LstmPeepH1.InputSize, LstmPeepH1.InputSize), y.Slice(t * LstmPeepH1.StepOutputSize, LstmPeepH1.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_cifg_uni", LstmCifgUni.SequenceLength, LstmCifgUni.InputSize, LstmCifgUni.OutputSize, LstmCifgUni.StepOutputSize,
+            LstmCifgUni.Predict, LstmCifgUni.PredictBatch,
+            (x, y) => { var s = default(LstmCifgUni.State); for (int t = 0; t < LstmCifgUni.SequenceLength; t++) LstmCifgUni.Step(ref s, x.Slice(t * LstmCifgUni.InputSize, LstmCifgUni.InputSize), y.Slice(t * LstmCifgUni.StepOutputSize, LstmCifgUni.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_cifg_uni_seq", LstmCifgUniSeq.SequenceLength, LstmCifgUniSeq.InputSize, LstmCifgUniSeq.OutputSize, LstmCifgUniSeq.StepOutputSize,
+            LstmCifgUniSeq.Predict, LstmCifgUniSeq.PredictBatch,
+            (x, y) => { var s = default(LstmCifgUniSeq.State); for (int t = 0; t < LstmCifgUniSeq.SequenceLength; t++) LstmCifgUniSeq.Step(ref s, x.Slice(t * LstmCifgUniSeq.InputSize, LstmCifgUniSeq.InputSize), y.Slice(t * LstmCifgUniSeq.StepOutputSize, LstmCifgUniSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_cifg_bi", LstmCifgBi.SequenceLength, LstmCifgBi.InputSize, LstmCifgBi.OutputSize, 0,
+            LstmCifgBi.Predict, LstmCifgBi.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("lstm_cifg_bi_seq", LstmCifgBiSeq.SequenceLength, LstmCifgBiSeq.InputSize, LstmCifgBiSeq.OutputSize, 0,
+            LstmCifgBiSeq.Predict, LstmCifgBiSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("lstm_cifg_2l", LstmCifg2l.SequenceLength, LstmCifg2l.InputSize, LstmCifg2l.OutputSize, LstmCifg2l.StepOutputSize,
+            LstmCifg2l.Predict, LstmCifg2l.PredictBatch,
+            (x, y) => { var s = default(LstmCifg2l.State); for (int t = 0; t < LstmCifg2l.SequenceLength; t++) LstmCifg2l.Step(ref s, x.Slice(t * LstmCifg2l.InputSize, LstmCifg2l.InputSize), y.Slice(t * LstmCifg2l.StepOutputSize, LstmCifg2l.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_cifg_h1_seq", LstmCifgH1Seq.SequenceLength, LstmCifgH1Seq.InputSize, LstmCifgH1Seq.OutputSize, LstmCifgH1Seq.StepOutputSize,
+            LstmCifgH1Seq.Predict, LstmCifgH1Seq.PredictBatch,
+            (x, y) => { var s = default(LstmCifgH1Seq.State); for (int t = 0; t < LstmCifgH1Seq.SequenceLength; t++) LstmCifgH1Seq.Step(ref s, x.Slice(t * LstmCifgH1Seq.InputSize, LstmCifgH1Seq.InputSize), y.Slice(t * LstmCifgH1Seq.StepOutputSize, LstmCifgH1Seq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_cifg_uni", LstmPeepCifgUni.SequenceLength, LstmPeepCifgUni.InputSize, LstmPeepCifgUni.OutputSize, LstmPeepCifgUni.StepOutputSize,
+            LstmPeepCifgUni.Predict, LstmPeepCifgUni.PredictBatch,
+            (x, y) => { var s = default(LstmPeepCifgUni.State); for (int t = 0; t < LstmPeepCifgUni.SequenceLength; t++) LstmPeepCifgUni.Step(ref s, x.Slice(t * LstmPeepCifgUni.InputSize, LstmPeepCifgUni.InputSize), y.Slice(t * LstmPeepCifgUni.StepOutputSize, LstmPeepCifgUni.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_cifg_uni_seq", LstmPeepCifgUniSeq.SequenceLength, LstmPeepCifgUniSeq.InputSize, LstmPeepCifgUniSeq.OutputSize, LstmPeepCifgUniSeq.StepOutputSize,
+            LstmPeepCifgUniSeq.Predict, LstmPeepCifgUniSeq.PredictBatch,
+            (x, y) => { var s = default(LstmPeepCifgUniSeq.State); for (int t = 0; t < LstmPeepCifgUniSeq.SequenceLength; t++) LstmPeepCifgUniSeq.Step(ref s, x.Slice(t * LstmPeepCifgUniSeq.InputSize, LstmPeepCifgUniSeq.InputSize), y.Slice(t * LstmPeepCifgUniSeq.StepOutputSize, LstmPeepCifgUniSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("lstm_peep_cifg_bi", LstmPeepCifgBi.SequenceLength, LstmPeepCifgBi.InputSize, LstmPeepCifgBi.OutputSize, 0,
+            LstmPeepCifgBi.Predict, LstmPeepCifgBi.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("lstm_peep_cifg_bi_2l_seq", LstmPeepCifgBi2lSeq.SequenceLength, LstmPeepCifgBi2lSeq.InputSize, LstmPeepCifgBi2lSeq.OutputSize, 0,
+            LstmPeepCifgBi2lSeq.Predict, LstmPeepCifgBi2lSeq.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("lstm_peep_cifg_2l", LstmPeepCifg2l.SequenceLength, LstmPeepCifg2l.InputSize, LstmPeepCifg2l.OutputSize, LstmPeepCifg2l.StepOutputSize,
+            LstmPeepCifg2l.Predict, LstmPeepCifg2l.PredictBatch,
+            (x, y) => { var s = default(LstmPeepCifg2l.State); for (int t = 0; t < LstmPeepCifg2l.SequenceLength; t++) LstmPeepCifg2l.Step(ref s, x.Slice(t * LstmPeepCifg2l.InputSize, LstmPeepCifg2l.InputSize), y.Slice(t * LstmPeepCifg2l.StepOutputSize, LstmPeepCifg2l.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_rb", KerasGruRb.SequenceLength, KerasGruRb.InputSize, KerasGruRb.OutputSize, KerasGruRb.StepOutputSize,
+            KerasGruRb.Predict, KerasGruRb.PredictBatch,
+            (x, y) => { var s = default(KerasGruRb.State); for (int t = 0; t < KerasGruRb.SequenceLength; t++) KerasGruRb.Step(ref s, x.Slice(t * KerasGruRb.InputSize, KerasGruRb.InputSize), y.Slice(t * KerasGruRb.StepOutputSize, KerasGruRb.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_rb_stack_seq", KerasGruRbStackSeq.SequenceLength, KerasGruRbStackSeq.InputSize, KerasGruRbStackSeq.OutputSize, KerasGruRbStackSeq.StepOutputSize,
+            KerasGruRbStackSeq.Predict, KerasGruRbStackSeq.PredictBatch,
+            (x, y) => { var s = default(KerasGruRbStackSeq.State); for (int t = 0; t < KerasGruRbStackSeq.SequenceLength; t++) KerasGruRbStackSeq.Step(ref s, x.Slice(t * KerasGruRbStackSeq.InputSize, KerasGruRbStackSeq.InputSize), y.Slice(t * KerasGruRbStackSeq.StepOutputSize, KerasGruRbStackSeq.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_gru_rb_bi", KerasGruRbBi.SequenceLength, KerasGruRbBi.InputSize, KerasGruRbBi.OutputSize, 0,
+            KerasGruRbBi.Predict, KerasGruRbBi.PredictBatch,
+            null,
+            null, null, null),
+        new FixtureModel("keras_lstm_peep", KerasLstmPeep.SequenceLength, KerasLstmPeep.InputSize, KerasLstmPeep.OutputSize, KerasLstmPeep.StepOutputSize,
+            KerasLstmPeep.Predict, KerasLstmPeep.PredictBatch,
+            (x, y) => { var s = default(KerasLstmPeep.State); for (int t = 0; t < KerasLstmPeep.SequenceLength; t++) KerasLstmPeep.Step(ref s, x.Slice(t * KerasLstmPeep.InputSize, KerasLstmPeep.InputSize), y.Slice(t * KerasLstmPeep.StepOutputSize, KerasLstmPeep.StepOutputSize)); },
+            null, null, null),
+        new FixtureModel("keras_lstm_peep_stack_seq", KerasLstmPeepStackSeq.SequenceLength, KerasLstmPeepStackSeq.InputSize, KerasLstmPeepStackSeq.OutputSize, KerasLstmPeepStackSeq.StepOutputSize,
+            KerasLstmPeepStackSeq.Predict, KerasLstmPeepStackSeq.PredictBatch,
+            (x, y) => { var s = default(KerasLstmPeepStackSeq.State); for (int t = 0; t < KerasLstmPeepStackSeq.SequenceLength; t++) KerasLstmPeepStackSeq.Step(ref s, x.Slice(t * KerasLstmPeepStackSeq.InputSize, KerasLstmPeepStackSeq.InputSize), y.Slice(t * KerasLstmPeepStackSeq.StepOutputSize, KerasLstmPeepStackSeq.StepOutputSize)); },
+            null, null, null),
+    ];
+
+    /// <summary>The fixtures with an ONNX twin, Fixtures/&lt;name&gt;.onnx (input x [batch, steps, InputSize],
+    /// output y [batch, OutputSize]): ONNX Runtime is their oracle (OnnxOracleTests).</summary>
+    public static readonly string[] OnnxOracle =
+    [
+        "gru_rb_uni",
+        "gru_rb_uni_seq",
+        "gru_rb_bi",
+        "gru_rb_bi_seq",
+        "gru_rb_2l",
+        "gru_rb_bi_2l_seq",
+        "gru_rb_h1_seq",
+        "lstm_peep_uni",
+        "lstm_peep_uni_seq",
+        "lstm_peep_bi",
+        "lstm_peep_bi_seq",
+        "lstm_peep_2l_seq",
+        "lstm_peep_h1",
+        "lstm_cifg_uni",
+        "lstm_cifg_uni_seq",
+        "lstm_cifg_bi",
+        "lstm_cifg_bi_seq",
+        "lstm_cifg_2l",
+        "lstm_cifg_h1_seq",
+        "lstm_peep_cifg_uni",
+        "lstm_peep_cifg_uni_seq",
+        "lstm_peep_cifg_bi",
+        "lstm_peep_cifg_bi_2l_seq",
+        "lstm_peep_cifg_2l",
+        "keras_gru_rb",
+        "keras_gru_rb_stack_seq",
+        "keras_gru_rb_bi",
+        "keras_lstm_peep",
+        "keras_lstm_peep_stack_seq",
     ];
 }
