@@ -112,6 +112,45 @@ public class RuntimeGuaranteeTests
     }
 
     [Fact]
+    public void A_State_saved_as_floats_and_restored_resumes_exactly()
+    {
+        var reference = Reference.Load("gru_lstm_stack_seq");
+        var x = reference.Inputs![1];
+        int steps = GruLstmStackSeq.SequenceLength, width = GruLstmStackSeq.InputSize, outputs = GruLstmStackSeq.StepOutputSize;
+        var state = default(GruLstmStackSeq.State);
+        var y = new float[outputs];
+        for (var t = 0; t < steps / 2; t++)
+            GruLstmStackSeq.Step(ref state, x.AsSpan(t * width, width), y);
+
+        var saved = new float[GruLstmStackSeq.State.Size];
+        state.CopyTo(saved);
+        var straight = new float[(steps - steps / 2) * outputs];
+        for (var t = steps / 2; t < steps; t++)
+            GruLstmStackSeq.Step(ref state, x.AsSpan(t * width, width), straight.AsSpan((t - steps / 2) * outputs, outputs));
+
+        var restored = GruLstmStackSeq.State.From(saved);
+        var resumed = new float[straight.Length];
+        for (var t = steps / 2; t < steps; t++)
+            GruLstmStackSeq.Step(ref restored, x.AsSpan(t * width, width), resumed.AsSpan((t - steps / 2) * outputs, outputs));
+
+        Assert.Equal(straight, resumed);
+        var predicted = new float[GruLstmStackSeq.OutputSize];
+        GruLstmStackSeq.Predict(x, predicted);
+        Assert.Equal(predicted.AsSpan((steps / 2) * outputs).ToArray(), resumed);   // per-step: the second half of Predict's output
+    }
+
+    [Fact]
+    public void Saving_or_restoring_a_State_through_a_span_of_the_wrong_length_names_both_sizes()
+    {
+        var state = default(LstmUni2l.State);
+        var error = Assert.Throws<ArgumentException>(() => state.CopyTo(new float[LstmUni2l.State.Size - 1]));
+        Assert.Contains($"{LstmUni2l.State.Size}", error.Message);
+        Assert.Contains($"{LstmUni2l.State.Size - 1}", error.Message);
+        error = Assert.Throws<ArgumentException>(() => LstmUni2l.State.From(new float[LstmUni2l.State.Size + 3]));
+        Assert.Contains($"{LstmUni2l.State.Size + 3}", error.Message);
+    }
+
+    [Fact]
     public void Tokens_outside_the_vocabulary_throw_ArgumentOutOfRangeException()
     {
         var model = FixtureCatalog.All.First(m => m.TakesTokens);

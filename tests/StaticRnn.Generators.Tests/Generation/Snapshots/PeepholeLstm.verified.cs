@@ -90,7 +90,8 @@ namespace Demo
 
         /// <summary>
         /// The recurrent state of every layer, carried from one <see cref="Step"/> to the next. <c>default</c> is the
-        /// zero state every sequence starts from. It is a plain value: copy it to keep a snapshot.
+        /// zero state every sequence starts from. It is a plain value: copy it to keep a snapshot, or save its
+        /// <see cref="Size"/> floats with <see cref="CopyTo"/> and restore them with <see cref="From"/>.
         /// </summary>
         /// <remarks>
         /// Layout of the floats inside:
@@ -108,6 +109,24 @@ namespace Demo
 
             internal static global::System.Span<float> AsSpan(ref State state) =>
                 global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.As<Values, float>(ref state._values), Size);
+
+            /// <summary>Writes the state's <see cref="Size"/> floats to <paramref name="destination"/>, e.g. into a saved game.</summary>
+            /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> does not hold exactly Size floats.</exception>
+            public void CopyTo(global::System.Span<float> destination)
+            {
+                global::StaticRnn.Runtime.Guard.Length(destination.Length, Size, "State.Size", nameof(destination));
+                AsSpan(ref this).CopyTo(destination);
+            }
+
+            /// <summary>The state whose floats <see cref="CopyTo"/> wrote: stepping on from it continues the sequence exactly.</summary>
+            /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold exactly Size floats.</exception>
+            public static State From(global::System.ReadOnlySpan<float> values)
+            {
+                global::StaticRnn.Runtime.Guard.Length(values.Length, Size, "State.Size", nameof(values));
+                var state = default(State);
+                values.CopyTo(AsSpan(ref state));
+                return state;
+            }
 
             [global::System.Runtime.CompilerServices.InlineArray(Size)]
             private struct Values
