@@ -201,48 +201,61 @@ public class RuntimeGuaranteeTests
     }
 
     [Fact]
-    public void Eight_threads_at_once_get_results_bit_identical_to_one_thread()
+    public void Four_threads_per_core_get_results_bit_identical_to_one_thread()
     {
+        // Predict, PredictBatch and Step (each call with its own State) on every fixture model, from
+        // 4 × ProcessorCount threads for a bounded time, each thread walking the models in its own order so that
+        // different models and members overlap; every result must equal the single-thread one bit for bit.
         var models = FixtureCatalog.All;
         var inputs = models.Select(m => Reference.Load(m.Name)).ToArray();
         float[] RunOnce(int index)
         {
             var model = models[index];
             var reference = inputs[index];
-            var output = new float[model.OutputSize + model.SequenceLength * model.StepOutputSize];
+            var batch = reference.Count * model.OutputSize;
+            var output = new float[model.OutputSize + batch + model.SequenceLength * model.StepOutputSize];
+            var single = output.AsSpan(0, model.OutputSize);
+            var all = output.AsSpan(model.OutputSize, batch);
+            var steps = output.AsSpan(model.OutputSize + batch);
             if (model.TakesTokens)
             {
-                model.PredictTokens!(reference.Tokens![0], output.AsSpan(0, model.OutputSize));
-                model.StepRunTokens?.Invoke(reference.Tokens[0], output.AsSpan(model.OutputSize));
+                model.PredictTokens!(reference.Tokens![0], single);
+                model.PredictBatchTokens!(reference.Tokens.SelectMany(t => t).ToArray(), all);
+                model.StepRunTokens?.Invoke(reference.Tokens[0], steps);
             }
             else
             {
-                model.Predict!(reference.Inputs![0], output.AsSpan(0, model.OutputSize));
-                model.StepRun?.Invoke(reference.Inputs[0], output.AsSpan(model.OutputSize));
+                model.Predict!(reference.Inputs![0], single);
+                model.PredictBatch!(reference.Inputs.SelectMany(x => x).ToArray(), all);
+                model.StepRun?.Invoke(reference.Inputs[0], steps);
             }
             return output;
         }
 
         var expected = Enumerable.Range(0, models.Length).Select(RunOnce).ToArray();
-        var mismatches = 0;
-        using var start = new Barrier(8);
-        var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+        var threadCount = 4 * Environment.ProcessorCount;
+        var mismatched = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var calls = 0L;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var start = new Barrier(threadCount);
+        var threads = Enumerable.Range(0, threadCount).Select(t => new Thread(() =>
         {
             start.SignalAndWait();
-            for (var round = 0; round < 20; round++)
+            // At least one full round each, then on until the time is up.
+            for (var round = 0; round == 0 || clock.Elapsed < TimeSpan.FromSeconds(3); round++)
             {
-                // Each thread walks the models in its own order, so different models overlap in time.
                 for (var k = 0; k < models.Length; k++)
                 {
                     var index = (k * (2 * t + 1) + round) % models.Length;
-                    var actual = RunOnce(index);
-                    if (!actual.AsSpan().SequenceEqual(expected[index]))
-                        Interlocked.Increment(ref mismatches);
+                    if (!RunOnce(index).AsSpan().SequenceEqual(expected[index]))
+                        mismatched.Add(models[index].Name);
+                    Interlocked.Increment(ref calls);
                 }
             }
         })).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
-        Assert.Equal(0, mismatches);
+        Assert.True(mismatched.IsEmpty, $"results differed from the single-thread ones for: {string.Join(", ", mismatched.Distinct())}");
+        Assert.True(calls >= threadCount * models.Length, $"{calls} rounds of calls");
     }
 }
