@@ -1,7 +1,12 @@
+using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using StaticRnn.Generators.Parsing;
+using StaticRnn.Generators.Weights;
 using StaticRnn.Generators.Tests.Infrastructure;
 using StaticRnn.Generators.Tests.Weights;
 using Xunit;
@@ -64,5 +69,70 @@ public class IncrementalTests
 
         Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, TrackingNames.Result));
         Assert.NotEqual(before, WeightsSource());
+    }
+
+    [Fact]
+    public void Changing_one_model_s_attribute_regenerates_only_that_model()
+    {
+        var directory = GeneratorHarness.NewProjectDirectory();
+        var weightFile = new GeneratorHarness.DiskAdditionalText(Path.Combine(directory, "model.safetensors"));
+        File.WriteAllBytes(weightFile.Path, new SafeTensorsBuilder().Lstm("rnn", 3, 2).Linear("fc", 2, 3).Build());
+        static string Declaration(string name, int sequenceLength) => $$"""
+            using StaticRnn;
+            [RnnModel("model.safetensors", SequenceLength = {{sequenceLength}}, InputSize = 2)]
+            [Lstm(3)]
+            [Dense(2)]
+            public static partial class {{name}} { }
+            """;
+        var first = CSharpSyntaxTree.ParseText(Declaration("First", 5), GeneratorHarness.ParseOptions);
+        var second = CSharpSyntaxTree.ParseText(Declaration("Second", 5), GeneratorHarness.ParseOptions);
+        var compilation = GeneratorHarness.CreateCompilation().AddSyntaxTrees(first, second);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver([weightFile], directory);
+        driver = driver.RunGenerators(compilation);
+        Assert.Equal(4, driver.GetRunResult().GeneratedTrees.Length);
+
+        var edited = compilation.ReplaceSyntaxTree(second, CSharpSyntaxTree.ParseText(Declaration("Second", 7), GeneratorHarness.ParseOptions));
+        driver = driver.RunGenerators(edited);
+
+        var results = driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.Result]
+            .SelectMany(s => s.Outputs)
+            .ToDictionary(o => ((GenerationResult)o.Value).Sources[0].HintName, o => o.Reason);
+        Assert.Equal(IncrementalStepRunReason.Modified, results["Second.g.cs"]);
+        Assert.True(results["First.g.cs"] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, results["First.g.cs"].ToString());
+        Assert.Contains("SequenceLength = 7", driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("Second.g.cs")).ToString());
+    }
+
+    /// <summary>Roslyn objects in a pipeline model would keep whole compilations alive between keystrokes and
+    /// compare by reference, so nothing would ever be cached.</summary>
+    [Fact]
+    public void The_pipeline_models_hold_no_symbols_syntax_or_compilations()
+    {
+        Type[] roots = [typeof(ModelSpec), typeof(WeightFileInput), typeof(ModelInput), typeof(GenerationResult)];
+        Type[] forbidden = [typeof(ISymbol), typeof(SyntaxNode), typeof(SyntaxTree), typeof(Compilation), typeof(SemanticModel),
+            typeof(Location), typeof(AttributeData), typeof(SyntaxReference)];
+        var seen = new HashSet<Type>();
+        var offenders = new List<string>();
+
+        void Walk(Type type, string path)
+        {
+            if (type.IsArray)
+            {
+                Walk(type.GetElementType()!, path + "[]");
+                return;
+            }
+            foreach (var argument in type.IsGenericType ? type.GetGenericArguments() : [])
+                Walk(argument, $"{path}<{argument.Name}>");
+            if (forbidden.Any(f => f.IsAssignableFrom(type)))
+                offenders.Add(path + ": " + type.Name);
+            if (!seen.Add(type) || type.IsPrimitive || type.IsEnum || type == typeof(string) || type.Namespace?.StartsWith("System", StringComparison.Ordinal) == true)
+                return;
+            foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+                Walk(field.FieldType, path + "." + field.Name);
+        }
+
+        foreach (var root in roots)
+            Walk(root, root.Name);
+        Assert.True(offenders.Count == 0, "Roslyn objects in pipeline models:\n" + string.Join("\n", offenders));
+        Assert.Contains(typeof(StaticRnn.Generators.Diagnostics.LocationInfo), seen);   // the walk reached the nested value types
     }
 }
