@@ -56,6 +56,48 @@ public class HostileNameTests
     }
 
     [Fact]
+    public void Hostile_tensors_beside_the_model_s_own_change_nothing_that_is_generated_for_it()
+    {
+        // The same layers from a clean file and from one that also holds every hostile name (and NumPy archives
+        // whose member names try path traversal): the generated code may differ only in the file's hash.
+        var clean = new SafeTensorsBuilder().Lstm("rnn", 4, 3).Linear("fc", 2, 4).Build();
+        var hostile = new SafeTensorsBuilder().Lstm("rnn", 4, 3).Linear("fc", 2, 4);
+        foreach (var name in HostileText.Names)
+            hostile.AddF32(name, [1], 0.5f);
+        var layers = new[] { "Lstm(4, Weights = \"rnn\")", "Dense(2, Weights = \"fc\")" };
+
+        var expected = GeneratorHarness.Run(ModelSource(LstmDenseModelAttribute, layers), At(clean));
+        var actual = GeneratorHarness.Run(ModelSource(LstmDenseModelAttribute, layers), At(hostile.Build()));
+        Succeeds(expected);
+        Succeeds(actual);
+        Assert.Equal(WithoutHash(expected), WithoutHash(actual));
+
+        static string WithoutHash(GeneratorRun run) =>
+            string.Join("\n", run.Sources.OrderBy(s => s.Key).SelectMany(s => HostileText.Lines(s.Value)).Where(l => !l.Contains("SHA-256")));
+    }
+
+    [Fact]
+    public void Npz_member_names_that_look_like_paths_are_only_names()
+    {
+        // A zip member is never opened as a file: "../x.npy" names a tensor "../x", nothing more.
+        var weights = new NpzBuilder()
+            .Add("../../outside/kernel.npy", NpyBuilder.F32("(1,)", 1f))
+            .Add("/etc/passwd.npy", NpyBuilder.F32("(1,)", 2f))
+            .Add("C:\\Windows\\x.npy", NpyBuilder.F32("(1,)", 3f))
+            .Add("dense/kernel.npy", NpyBuilder.F32("(3, 2)", 1, 2, 3, 4, 5, 6))
+            .Build();
+        var run = GeneratorHarness.Run(ModelSource(
+            "RnnModel(\"models/m.npz\", SequenceLength = 1, InputSize = 3, Convention = WeightConvention.Keras)", "Dense(2)"),
+            At(weights, "models/m.npz"));
+
+        Succeeds(run);
+        var all = string.Concat(run.Sources.Values);
+        Assert.Contains("dense/kernel [3, 2]", all);
+        Assert.DoesNotContain("passwd", all);
+        Assert.DoesNotContain("outside", all);
+    }
+
+    [Fact]
     public void Hostile_text_in_diagnostics_is_reported_without_breaking_anything()
     {
         // An unknown prefix makes the generator list every LSTM-like group, hostile names included.
