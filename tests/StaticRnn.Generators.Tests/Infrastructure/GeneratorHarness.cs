@@ -18,7 +18,8 @@ public sealed record GeneratorRun(
     ImmutableDictionary<string, string> Sources,
     Exception? GeneratorException,
     GeneratorDriver Driver,
-    Compilation InputCompilation)
+    Compilation InputCompilation,
+    Compilation OutputCompilation)
 {
     public IEnumerable<Diagnostic> Errors => GeneratorDiagnostics.Concat(CompilationDiagnostics).Where(d => d.Severity == DiagnosticSeverity.Error);
 
@@ -91,7 +92,7 @@ public static class GeneratorHarness
         var result = driver.GetRunResult().Results.Single();
         var sources = result.GeneratedSources.ToImmutableDictionary(s => s.HintName, s => s.SourceText.ToString());
         var compilationDiagnostics = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
-        return new GeneratorRun(generatorDiagnostics, compilationDiagnostics, sources, result.Exception, driver, input);
+        return new GeneratorRun(generatorDiagnostics, compilationDiagnostics, sources, result.Exception, driver, input, output);
     }
 
     /// <summary>An AdditionalFiles item on disk. Like the compiler's, its text is the file decoded as text;
