@@ -27,7 +27,6 @@ internal interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
     static abstract TSelf Min(TSelf a, TSelf b);
     /// <summary>a &gt; b ? a : b, lane by lane; b when either is NaN.</summary>
     static abstract TSelf Max(TSelf a, TSelf b);
-    static abstract TSelf Floor(TSelf a);
     /// <summary>2^n for integral n in [-126, 127], built from the exponent bits.</summary>
     static abstract TSelf Pow2(TSelf n);
     /// <summary>All-ones lanes where a &lt; b (false for NaN).</summary>

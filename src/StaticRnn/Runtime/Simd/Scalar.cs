@@ -42,9 +42,6 @@ internal readonly struct Scalar(float v) : ISimd<Scalar>
     public static Scalar Max(Scalar a, Scalar b) => new(a.V > b.V ? a.V : b.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Scalar Floor(Scalar a) => new(MathF.Floor(a.V));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar Pow2(Scalar n) => new(BitConverter.Int32BitsToSingle(((int)n.V + 127) << 23));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -21,7 +21,10 @@ internal static class VectorMath
     public static T Exp<T>(T x) where T : struct, ISimd<T>
     {
         x = T.Max(T.Broadcast(ExpMin), T.Min(T.Broadcast(ExpMax), x));   // x second: NaN stays NaN
-        var n = T.Floor(T.MultiplyAdd(x, T.Broadcast(Log2E), T.Broadcast(0.5f)));
+        // n = x / ln 2 rounded to the nearest integer by adding and subtracting 1.5 × 2^23 (|x / ln 2| < 128): no
+        // Floor, which a baseline x64 (SSE2, Native AOT's default) can only do by calling floorf per lane.
+        var magic = T.Broadcast(Pow2Constants.MagicRound);
+        var n = T.Subtract(T.Add(T.Multiply(x, T.Broadcast(Log2E)), magic), magic);
         var r = T.MultiplyAdd(n, T.Broadcast(-Ln2High), x);
         r = T.MultiplyAdd(n, T.Broadcast(-Ln2Low), r);
         var p = T.Broadcast(1.9875691500e-4f);

@@ -63,9 +63,6 @@ internal readonly struct V512(Vector512<float> v) : ISimd<V512>
 #endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 Floor(V512 a) => new(Vector512.Floor(a.V));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Pow2(V512 n) =>
         new((((n.V + Vector512.Create(MagicRound)).AsInt32() + Vector512.Create(ExponentBias)) << 23).AsSingle());
 
@@ -132,9 +129,6 @@ internal readonly struct V256(Vector256<float> v) : ISimd<V256>
 #endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Floor(V256 a) => new(Vector256.Floor(a.V));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Pow2(V256 n) =>
         new((((n.V + Vector256.Create(MagicRound)).AsInt32() + Vector256.Create(ExponentBias)) << 23).AsSingle());
 
@@ -199,9 +193,6 @@ internal readonly struct V128(Vector128<float> v) : ISimd<V128>
 #else
         new(Vector128.Max(a.V, b.V));
 #endif
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 Floor(V128 a) => new(Vector128.Floor(a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Pow2(V128 n) =>
