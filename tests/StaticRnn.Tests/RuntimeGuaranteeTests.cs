@@ -193,11 +193,7 @@ public class RuntimeGuaranteeTests
         }
 
         CallEach();   // warm-up: JIT, type initializers, per-thread scratch
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
-            CallEach();
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, Allocations.Fewest(CallEach));
     }
 
     [Fact]
