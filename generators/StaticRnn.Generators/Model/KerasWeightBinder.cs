@@ -68,8 +68,11 @@ internal sealed class KerasWeightBinder : WeightBinder
 
     protected override string FullName(string prefix, string suffix) => prefix.Length == 0 ? suffix : prefix + "/" + suffix;
 
-    protected override bool HasPrefix(string prefix) =>
-        _byNormalName.Keys.Any(n => prefix.Length == 0 || n.StartsWith(prefix + "/", StringComparison.Ordinal));
+    protected override bool IsUnder(string name, string prefix) =>
+        prefix.Length == 0 || NormalName(name).StartsWith(prefix + "/", StringComparison.Ordinal);
+
+    protected override string MatchingRule =>
+        " (Keras names are compared without their cell segment, such as 'lstm_cell/', and without a ':0' suffix)";
 
     private static string[] Directions(LayerSpec spec) => spec.Bidirectional ? [Forward + "/", Backward + "/"] : [""];
 
@@ -140,17 +143,6 @@ internal sealed class KerasWeightBinder : WeightBinder
         static string? Before(string name, string end) => name.EndsWith(end, StringComparison.Ordinal) ? name.Substring(0, name.Length - end.Length) : null;
         static bool IsDirection(string prefix) => prefix.EndsWith("/" + Forward, StringComparison.Ordinal) || prefix.EndsWith("/" + Backward, StringComparison.Ordinal);
         static string WithoutDirection(string prefix) => IsDirection(prefix) ? prefix.Substring(0, prefix.LastIndexOf('/')) : prefix;
-    }
-
-    protected override string SimilarNames(string prefix)
-    {
-        var names = File.Tensors.Select(t => t.Name)
-            .Where(n => prefix.Length == 0 || NormalName(n).StartsWith(prefix + "/", StringComparison.Ordinal))
-            .Take(8)
-            .Select(n => "'" + n + "'")
-            .ToList();
-        const string rule = " (Keras names are compared without their cell segment, such as 'lstm_cell/', and without a ':0' suffix)";
-        return (names.Count == 0 ? "" : "; tensors under that prefix: " + string.Join(", ", names)) + rule;
     }
 
     // ---- Conversion to the canonical layout ----

@@ -69,8 +69,8 @@ internal sealed class PyTorchWeightBinder(ModelSpec spec, WeightFile file, List<
 
     protected override string FullName(string prefix, string suffix) => prefix.Length == 0 ? suffix : prefix + "." + suffix;
 
-    protected override bool HasPrefix(string prefix) =>
-        File.Tensors.Any(t => prefix.Length == 0 || t.Name.StartsWith(prefix + ".", StringComparison.Ordinal));
+    protected override bool IsUnder(string name, string prefix) =>
+        prefix.Length == 0 || name.StartsWith(prefix + ".", StringComparison.Ordinal);
 
     protected override IReadOnlyList<string> CandidatePrefixes(LayerKind kind)
     {
@@ -86,16 +86,6 @@ internal sealed class PyTorchWeightBinder(ModelSpec spec, WeightFile file, List<
                 result.Add(prefix);
         }
         return result;
-    }
-
-    protected override string SimilarNames(string prefix)
-    {
-        var names = File.Tensors.Select(t => t.Name)
-            .Where(n => prefix.Length == 0 || n.StartsWith(prefix + ".", StringComparison.Ordinal))
-            .Take(8)
-            .Select(n => "'" + n + "'")
-            .ToList();
-        return names.Count == 0 ? "" : "; tensors under that prefix: " + string.Join(", ", names);
     }
 
     protected override EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix)

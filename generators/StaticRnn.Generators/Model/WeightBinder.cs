@@ -82,8 +82,13 @@ internal abstract class WeightBinder
     /// <summary>The tensor a full name (as <see cref="FullName"/> forms it) stands for, or null.</summary>
     protected virtual TensorEntry? Find(string name) => File.Find(name);
 
-    /// <summary>Whether any tensor's name starts with the named prefix.</summary>
-    protected abstract bool HasPrefix(string prefix);
+    /// <summary>Whether the tensor called <paramref name="name"/> (as the file spells it) lies under <paramref name="prefix"/>.</summary>
+    protected abstract bool IsUnder(string name, string prefix);
+
+    /// <summary>How the convention matches names, for hints; empty when names match as spelled.</summary>
+    protected virtual string MatchingRule => "";
+
+    private bool HasPrefix(string prefix) => File.Tensors.Any(t => IsUnder(t.Name, prefix));
 
     /// <summary>Which convention a tensor name belongs to, judged by its form alone; null when it could be any.</summary>
     internal static WeightConvention? ConventionOfName(string name)
@@ -255,7 +260,11 @@ internal abstract class WeightBinder
     }
 
     /// <summary>A hint listing a few tensors under the prefix (their names as the file spells them).</summary>
-    protected abstract string SimilarNames(string prefix);
+    private string SimilarNames(string prefix)
+    {
+        var names = File.Tensors.Where(t => IsUnder(t.Name, prefix)).Take(8).Select(t => "'" + t.Name + "'").ToList();
+        return (names.Count == 0 ? "" : "; tensors under that prefix: " + string.Join(", ", names)) + MatchingRule;
+    }
 
     /// <summary>"name [shape]" of a tensor the layer read, for the generated code's comments.</summary>
     protected string Source(string prefix, string suffix)
