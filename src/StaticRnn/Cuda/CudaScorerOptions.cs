@@ -1,0 +1,55 @@
+using System;
+
+namespace StaticRnn.Cuda;
+
+/// <summary>Settings for <see cref="CudaScorer"/>; each setter checks its value.</summary>
+public sealed class CudaScorerOptions
+{
+    internal const int DefaultSequencesPerChunk = 16384;
+
+    internal const long DefaultScratchBytesLimit = 512L * 1024 * 1024;
+
+    private int _deviceOrdinal;
+    private int _sequencesPerChunk = DefaultSequencesPerChunk;
+    private long _scratchBytesLimit = DefaultScratchBytesLimit;
+
+    /// <summary>The CUDA device to use, as the driver numbers them (CUDA_VISIBLE_DEVICES applies). Default 0.</summary>
+    public int DeviceOrdinal
+    {
+        get => _deviceOrdinal;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _deviceOrdinal = value;
+        }
+    }
+
+    /// <summary>Where compiled kernels are cached. Null (the default) means the STATICRNN_CUDA_CACHE environment
+    /// variable, else StaticRnn/cuda under the local application data folder; an empty string disables the cache.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Sequences per chunk when scoring from host memory: copies of one chunk overlap the kernel of the
+    /// previous one. Rounded down to whole blocks (at least one), and lowered further if a chunk's scratch would
+    /// exceed <see cref="ScratchBytesLimit"/>. Default 16384.</summary>
+    public int SequencesPerChunk
+    {
+        get => _sequencesPerChunk;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _sequencesPerChunk = value;
+        }
+    }
+
+    /// <summary>The most device scratch memory one launch may use, in bytes; larger batches are split into several
+    /// launches. It must hold at least one block's scratch. Default 512 MiB.</summary>
+    public long ScratchBytesLimit
+    {
+        get => _scratchBytesLimit;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _scratchBytesLimit = value;
+        }
+    }
+}

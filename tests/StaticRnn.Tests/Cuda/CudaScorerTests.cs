@@ -1,0 +1,154 @@
+using System;
+using StaticRnn.Cuda;
+using Xunit;
+
+namespace StaticRnn.Tests.Cuda;
+
+/// <summary>The CUDA scorer's argument checks, chunking and behaviour without CUDA; none of it needs a device.</summary>
+public class CudaScorerTests
+{
+    private static CudaKernelDefinition Definition(int sequenceLength = 5, int inputSize = 3, int vocabularySize = 0,
+        int sequencesPerBlock = 4, int threadsPerBlock = 8, int sharedMemoryBytes = 0, int scratchFloatsPerSequence = 0) =>
+        new("k", "extern \"C\" __global__ void k() {}", sequenceLength, inputSize, vocabularySize, 2,
+            sequencesPerBlock, threadsPerBlock, sharedMemoryBytes, scratchFloatsPerSequence);
+
+    [Fact]
+    public void Options_default_and_reject_out_of_range_values()
+    {
+        var options = new CudaScorerOptions();
+        Assert.Equal(0, options.DeviceOrdinal);
+        Assert.Null(options.CacheDirectory);
+        Assert.Equal(16384, options.SequencesPerChunk);
+        Assert.Equal(512L * 1024 * 1024, options.ScratchBytesLimit);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.DeviceOrdinal = -1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.SequencesPerChunk = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.ScratchBytesLimit = 0);
+        options.DeviceOrdinal = 2;
+        options.SequencesPerChunk = 1;
+        options.ScratchBytesLimit = 1;
+        options.CacheDirectory = "";
+        Assert.Equal((2, 1, 1L, ""), (options.DeviceOrdinal, options.SequencesPerChunk, options.ScratchBytesLimit, options.CacheDirectory));
+    }
+
+    [Fact]
+    public void Kernel_definition_rejects_bad_arguments_by_name()
+    {
+        const string source = "extern \"C\" __global__ void k() {}";
+        CudaKernelDefinition Make(string entry = "k", string src = source, int steps = 5, int inputs = 3, int vocabulary = 0,
+            int outputs = 2, int perBlock = 4, int threads = 8, int shared = 0, int scratch = 0) =>
+            new(entry, src, steps, inputs, vocabulary, outputs, perBlock, threads, shared, scratch);
+
+        var ok = Make();
+        Assert.Equal((15, false), (ok.InputsPerSequence, ok.TakesTokens));
+        var tokens = Make(inputs: 1, vocabulary: 40);
+        Assert.Equal((5, true), (tokens.InputsPerSequence, tokens.TakesTokens));
+
+        Assert.Equal("entryPoint", Assert.Throws<ArgumentException>(() => Make(entry: "2k")).ParamName);
+        Assert.Equal("entryPoint", Assert.Throws<ArgumentException>(() => Make(entry: "k(")).ParamName);
+        Assert.Equal("source", Assert.Throws<ArgumentException>(() => Make(src: " ")).ParamName);
+        Assert.Equal("sequenceLength", Assert.Throws<ArgumentOutOfRangeException>(() => Make(steps: 0)).ParamName);
+        Assert.Equal("inputSize", Assert.Throws<ArgumentOutOfRangeException>(() => Make(inputs: 0)).ParamName);
+        Assert.Equal("vocabularySize", Assert.Throws<ArgumentOutOfRangeException>(() => Make(vocabulary: -1)).ParamName);
+        Assert.Equal("inputSize", Assert.Throws<ArgumentException>(() => Make(inputs: 2, vocabulary: 40)).ParamName);
+        Assert.Equal("outputSize", Assert.Throws<ArgumentOutOfRangeException>(() => Make(outputs: 0)).ParamName);
+        Assert.Equal("sequencesPerBlock", Assert.Throws<ArgumentOutOfRangeException>(() => Make(perBlock: 0)).ParamName);
+        Assert.Equal("threadsPerBlock", Assert.Throws<ArgumentOutOfRangeException>(() => Make(threads: 0)).ParamName);
+        Assert.Equal("threadsPerBlock", Assert.Throws<ArgumentOutOfRangeException>(() => Make(threads: 1025)).ParamName);
+        Assert.Equal("sharedMemoryBytes", Assert.Throws<ArgumentOutOfRangeException>(() => Make(shared: -1)).ParamName);
+        Assert.Equal("scratchFloatsPerSequence", Assert.Throws<ArgumentOutOfRangeException>(() => Make(scratch: -1)).ParamName);
+        Assert.Equal("sequenceLength", Assert.Throws<ArgumentException>(() => Make(steps: 1 << 20, inputs: 1 << 12)).ParamName);
+    }
+
+    [Fact]
+    public void Feature_batches_are_checked_before_any_device_work()
+    {
+        var kernel = Definition();
+        Assert.Equal(3, CudaScorer.ValidateFeatures(kernel, 45, 6));
+        Assert.Equal(0, CudaScorer.ValidateFeatures(kernel, 0, 0));
+
+        var ragged = Assert.Throws<ArgumentException>(() => CudaScorer.ValidateFeatures(kernel, 44, 6));
+        Assert.Equal("inputs", ragged.ParamName);
+        Assert.Contains("sequences of 15 values each; it holds 44", ragged.Message);
+        var shortOutput = Assert.Throws<ArgumentException>(() => CudaScorer.ValidateFeatures(kernel, 45, 5));
+        Assert.Equal("outputs", shortOutput.ParamName);
+        Assert.Contains("3 × 2 = 6 floats", shortOutput.Message);
+        Assert.Contains("it holds 5", shortOutput.Message);
+
+        var wrong = Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateTokens(kernel, new int[15], 2));
+        Assert.Contains("takes float features (3 per step)", wrong.Message);
+    }
+
+    [Fact]
+    public void Token_batches_are_checked_token_by_token()
+    {
+        var kernel = Definition(inputSize: 1, vocabularySize: 10);
+        int[] tokens = [0, 1, 2, 3, 9, 5, 6, 7, 8, 9];
+        Assert.Equal(2, CudaScorer.ValidateTokens(kernel, tokens, 4));
+
+        tokens[7] = 10;
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, 4));
+        Assert.Equal("tokens", outOfRange.ParamName);
+        Assert.Contains("Token 10 at position 7", outOfRange.Message);
+        Assert.Contains("expected 0 to 9", outOfRange.Message);
+        tokens[7] = -1;
+        Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, 4));
+
+        Assert.Equal("tokens", Assert.Throws<ArgumentException>(() => CudaScorer.ValidateTokens(kernel, new int[9], 4)).ParamName);
+        Assert.Equal("outputs", Assert.Throws<ArgumentException>(() => CudaScorer.ValidateTokens(kernel, new int[10], 6)).ParamName);
+
+        var wrong = Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateFeatures(kernel, 10, 4));
+        Assert.Contains("takes token ids (vocabulary of 10)", wrong.Message);
+    }
+
+    [Fact]
+    public void Chunks_are_whole_blocks_within_the_scratch_limit()
+    {
+        const long limit = CudaScorerOptions.DefaultScratchBytesLimit;
+        Assert.Equal(16384, CudaScorer.ChunkSequences(Definition(sequencesPerBlock: 32), 16384, limit));
+        Assert.Equal(16368, CudaScorer.ChunkSequences(Definition(sequencesPerBlock: 24), 16384, limit)); // 682 blocks
+        Assert.Equal(24, CudaScorer.ChunkSequences(Definition(sequencesPerBlock: 24), 5, limit)); // at least one block
+
+        // 32 sequences × 1000 floats × 4 bytes = 128,000 bytes of scratch per block: 8 blocks fit in a MiB.
+        var scratchy = Definition(sequencesPerBlock: 32, scratchFloatsPerSequence: 1000);
+        Assert.Equal(256, CudaScorer.ChunkSequences(scratchy, 16384, 1 << 20));
+        Assert.Equal(256, CudaScorer.LaunchSequences(scratchy, 1 << 20));
+        Assert.Equal(64, CudaScorer.ChunkSequences(scratchy, 64, 1 << 20));
+        var tooSmall = Assert.Throws<ArgumentException>(() => CudaScorer.LaunchSequences(scratchy, 127_999));
+        Assert.Contains("needs 128000 bytes of scratch", tooSmall.Message);
+        Assert.Contains("ScratchBytesLimit is 127999", tooSmall.Message);
+
+        // Without scratch a launch may cover as many whole blocks as an int counts.
+        Assert.Equal(int.MaxValue / 24 * 24, CudaScorer.LaunchSequences(Definition(sequencesPerBlock: 24), 1));
+    }
+
+    [Fact]
+    public void IsAvailable_never_throws_and_says_what_is_missing()
+    {
+        var available = CudaDevice.IsAvailable(out var reason);
+        Assert.False(string.IsNullOrWhiteSpace(reason));
+        if (!CudaTestKernels.DriverLoads() && Environment.GetEnvironmentVariable("STATICRNN_CUDA_DRIVER") is null)
+        {
+            Assert.False(available);
+            Assert.Contains(OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1", reason);
+            Assert.Contains("Install the NVIDIA driver", reason);
+        }
+        // Asking again gives the same answer (the probe's result is kept, not the failure of a half-done first try).
+        Assert.Equal(available, CudaDevice.IsAvailable(out var again));
+        Assert.Equal(reason, again);
+    }
+
+    [Fact]
+    public void Create_without_cuda_throws_CudaUnavailableException()
+    {
+        if (CudaDevice.IsAvailable(out _))
+            return; // CudaGpuTests covers this machine
+        var kernel = Definition();
+        var e = Assert.Throws<CudaUnavailableException>(() => CudaScorer.Create(kernel, [1f, 2f], new CudaScorerOptions { CacheDirectory = "" }));
+        Assert.False(string.IsNullOrWhiteSpace(e.Message));
+        // The argument checks come first, so they are reported even without CUDA.
+        Assert.Throws<ArgumentNullException>(() => CudaScorer.Create(null!, [1f]));
+        Assert.Throws<ArgumentException>(() => CudaScorer.Create(Definition(scratchFloatsPerSequence: 100), [1f],
+            new CudaScorerOptions { ScratchBytesLimit = 100 }));
+    }
+}
