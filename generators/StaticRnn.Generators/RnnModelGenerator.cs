@@ -103,6 +103,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             {
                 new GeneratedSource(hint + ".g.cs", NetworkEmitter.Emit(network)),
                 new GeneratedSource(hint + ".Weights.g.cs", WeightsEmitter.Emit(network, input.File!.Hash, input.File.ResourceName)),
+                new GeneratedSource(hint + ".Cuda.g.cs", CudaEmitter.Emit(network)),
             };
             return new GenerationResult(sources.ToEquatableArray(), diagnostics.ToEquatableArray());
         }

@@ -109,7 +109,7 @@ internal static class CudaKernelCache
         var options = CompileOptions(target);
         var path = cacheDirectory is null
             ? null
-            : Path.Combine(cacheDirectory, CacheKey(kernel.Source, options, version) + (target.Ptx ? ".ptx" : ".cubin"));
+            : Path.Combine(cacheDirectory, CacheKey(kernel.Source + "\n" + CudaHeader.Text, options, version) + (target.Ptx ? ".ptx" : ".cubin"));
 
         if (path is not null && TryRead(path, target.Ptx) is { } cached)
         {
@@ -119,7 +119,8 @@ internal static class CudaKernelCache
             TryDelete(path);
         }
 
-        var image = Nvrtc.Compile(kernel.Source, kernel.EntryPoint + ".cu", kernel.EntryPoint, target.Option, options, target.Ptx);
+        var image = Nvrtc.Compile(kernel.Source, kernel.EntryPoint + ".cu", kernel.EntryPoint, target.Option, options, target.Ptx,
+            CudaHeader.Name, CudaHeader.Text);
         var result = TryLoad(image, out var compiled);
         if (result != CudaDriver.CUDA_SUCCESS)
         {

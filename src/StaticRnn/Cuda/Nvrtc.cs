@@ -40,7 +40,11 @@ internal static unsafe partial class Nvrtc
     /// <param name="architecture">The architecture option among <paramref name="options"/>, for the exception.</param>
     /// <param name="options">NVRTC's command-line options.</param>
     /// <param name="ptx">Whether to return PTX rather than a CUBIN.</param>
-    internal static byte[] Compile(string source, string programName, string entryPoint, string architecture, IReadOnlyList<string> options, bool ptx)
+    /// <param name="headerName">The one header the source may include, by this name.</param>
+    /// <param name="header">That header's text.</param>
+    internal static byte[] Compile(
+        string source, string programName, string entryPoint, string architecture, IReadOnlyList<string> options, bool ptx,
+        string headerName, string header)
     {
         var unmanaged = new List<nint>();
         nint program = 0;
@@ -48,7 +52,9 @@ internal static unsafe partial class Nvrtc
         {
             var sourcePointer = Utf8(source, unmanaged);
             var namePointer = Utf8(programName, unmanaged);
-            var result = nvrtcCreateProgram(out program, sourcePointer, namePointer, 0, null, null);
+            var headerPointer = Utf8(header, unmanaged);
+            var headerNamePointer = Utf8(headerName, unmanaged);
+            var result = nvrtcCreateProgram(out program, sourcePointer, namePointer, 1, &headerPointer, &headerNamePointer);
             if (result != NVRTC_SUCCESS)
                 throw new NvrtcCompileException(entryPoint, architecture, ErrorString(result), "");
 

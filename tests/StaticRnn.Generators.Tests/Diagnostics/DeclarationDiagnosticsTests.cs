@@ -396,7 +396,7 @@ public class DeclarationDiagnosticsTests
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal("SRNN0012", diagnostic.Id);
         LocatedAt(run, diagnostic, "\"nope\"");
-        Assert.Equal(2, run.Sources.Count);
+        Assert.Equal(SourcesPerModel, run.Sources.Count);
         Assert.All(run.Sources.Keys, k => Assert.Contains("Good", k));
         Assert.Empty(run.CompilationDiagnostics);
     }

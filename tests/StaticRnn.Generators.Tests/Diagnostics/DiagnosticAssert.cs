@@ -60,8 +60,11 @@ internal static class DiagnosticAssert
     /// <summary>Like <see cref="Fails"/> for a single expected diagnostic; returns it.</summary>
     public static Diagnostic FailsWith(GeneratorRun run, string id) => Fails(run, id).Single();
 
+    /// <summary>Files generated for one model: the network, its weights and its CUDA scorer.</summary>
+    public const int SourcesPerModel = 3;
+
     /// <summary>The generator succeeded: no diagnostic at all, sources generated, and they compile without warnings.</summary>
-    public static void Succeeds(GeneratorRun run, int expectedSources = 2)
+    public static void Succeeds(GeneratorRun run, int expectedSources = SourcesPerModel)
     {
         NoCrash(run);
         Assert.True(run.AllDiagnostics.IsEmpty(), "Expected no diagnostics, got:\n" + Describe(run.AllDiagnostics));

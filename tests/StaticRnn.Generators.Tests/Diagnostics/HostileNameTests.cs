@@ -156,7 +156,7 @@ public class HostileNameTests
         driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
 
         Assert.Empty(generatorDiagnostics);
-        Assert.Equal(2, output.SyntaxTrees.Count() - 1);
+        Assert.Equal(DiagnosticAssert.SourcesPerModel, output.SyntaxTrees.Count() - 1);
         var warnings = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(warnings.Count == 0, Describe(warnings));
     }

@@ -34,7 +34,7 @@ public class EndToEndTests
 
         Assert.Null(run.GeneratorException);
         Assert.Empty(run.AllDiagnostics);
-        Assert.Equal(2, run.Sources.Count);
+        Assert.Equal(Diagnostics.DiagnosticAssert.SourcesPerModel, run.Sources.Count);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public class SnapshotTests
 
         Assert.Empty(run.AllDiagnostics);
         Snapshot.Match(run.Sources["Demo.SineLstm.g.cs"], "SineLstm");
+        Snapshot.Match(run.Sources["Demo.SineLstm.Cuda.g.cs"], "SineLstm.Cuda");
     }
 
     [Fact]
@@ -43,6 +44,7 @@ public class SnapshotTests
 
         Assert.Empty(run.AllDiagnostics);
         Snapshot.Match(run.Sources["Demo.Tagging.Models.Tagger.g.cs"], "Tagger");
+        Snapshot.Match(run.Sources["Demo.Tagging.Models.Tagger.Cuda.g.cs"], "Tagger.Cuda");
     }
 
     [Fact]
@@ -91,6 +93,7 @@ public class SnapshotTests
         Assert.Empty(run.AllDiagnostics);
         Snapshot.Match(run.Sources["Demo.KerasTagger.g.cs"], "KerasTagger");
         Snapshot.Match(run.Sources["Demo.KerasTagger.Weights.g.cs"], "KerasTagger.Weights");
+        Snapshot.Match(run.Sources["Demo.KerasTagger.Cuda.g.cs"], "KerasTagger.Cuda");
     }
 
     [Fact]
@@ -109,5 +112,6 @@ public class SnapshotTests
         Assert.Empty(run.AllDiagnostics);
         Snapshot.Match(run.Sources["Demo.PeepholeLstm.g.cs"], "PeepholeLstm");
         Snapshot.Match(run.Sources["Demo.PeepholeLstm.Weights.g.cs"], "PeepholeLstm.Weights");
+        Snapshot.Match(run.Sources["Demo.PeepholeLstm.Cuda.g.cs"], "PeepholeLstm.Cuda");
     }
 }

@@ -1,0 +1,58 @@
+// The CPU stand-in for cuLaunchKernel: compiled together with one kernel (see emulation.h).
+//
+//   clang++ -std=c++20 -O1 -pthread -include emulation.h -I ../../src/StaticRnn/Cuda -DKERNEL_SOURCE='"kernel.cu"' -DKERNEL_ENTRY=staticrnn_X \
+//           -DKERNEL_INPUT=float runner.cpp -o runner
+//   runner launch.bin outputs.bin
+//
+// launch.bin: eight int32 (sequences, sequences per block, threads per block, shared memory bytes, scratch floats
+// per sequence, weight floats, input values, output floats), then the weights (float32), then the inputs
+// (float32 or int32). outputs.bin: the output floats. Outputs and scratch start as NaN, so an output the kernel
+// never writes, or scratch it reads before writing, shows.
+#include "emulation.h"
+#include KERNEL_SOURCE
+
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <thread>
+#include <vector>
+
+int main(int argc, char** argv)
+{
+    if (argc != 3) { std::fprintf(stderr, "usage: runner launch.bin outputs.bin\n"); return 2; }
+    FILE* in = std::fopen(argv[1], "rb");
+    if (!in) { std::perror(argv[1]); return 2; }
+    int32_t h[8];
+    if (std::fread(h, sizeof h, 1, in) != 1) { std::fprintf(stderr, "short header\n"); return 2; }
+    const int sequences = h[0], perBlock = h[1], threads = h[2], sharedBytes = h[3], scratchPerSequence = h[4];
+    std::vector<float> weights(h[5]), outputs(h[7], std::numeric_limits<float>::quiet_NaN());
+    std::vector<KERNEL_INPUT> inputs(h[6]);
+    if (std::fread(weights.data(), sizeof(float), weights.size(), in) != weights.size()
+        || std::fread(inputs.data(), sizeof(KERNEL_INPUT), inputs.size(), in) != inputs.size())
+    { std::fprintf(stderr, "short file\n"); return 2; }
+    std::fclose(in);
+
+    const int blocks = (sequences + perBlock - 1) / perBlock;
+    std::vector<float> scratch((size_t)blocks * perBlock * scratchPerSequence + 1, std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> shared(sharedBytes / sizeof(float) + 1);
+    for (int block = 0; block < blocks; ++block)
+    {
+        std::fill(shared.begin(), shared.end(), std::numeric_limits<float>::quiet_NaN());
+        emulated_shared = shared.data();
+        blockIdx.x = block;
+        std::barrier<> barrier(threads);
+        emulated_barrier = &barrier;
+        std::vector<std::thread> workers;
+        for (int t = 0; t < threads; ++t)
+            workers.emplace_back([&, t] {
+                threadIdx.x = t;
+                KERNEL_ENTRY(weights.data(), inputs.data(), outputs.data(), scratchPerSequence ? scratch.data() : nullptr, sequences);
+            });
+        for (auto& w : workers) w.join();
+    }
+
+    FILE* out = std::fopen(argv[2], "wb");
+    if (!out || std::fwrite(outputs.data(), sizeof(float), outputs.size(), out) != outputs.size()) { std::perror(argv[2]); return 2; }
+    std::fclose(out);
+    return 0;
+}
