@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Text.Json;
+using StaticRnn.Cuda;
+
+namespace StaticRnn.CudaBench;
+
+/// <summary>The <c>bench</c> mode: device-resident time (CUDA events) and end-to-end <c>Score</c> time from host memory.</summary>
+public static class Bench
+{
+    private const int InputSets = 3;
+
+    /// <summary>Sequences of each input set checked against the CPU after the timed runs.</summary>
+    private const int Checked = 256;
+
+    private sealed record Row(BenchModel Model, double CreateMs, Timing Resident, Timing Score, int Batch)
+    {
+        public double ResidentSeqPerSecond => Batch / (Resident.Median / 1e3);
+        public double ScoreSeqPerSecond => Batch / (Score.Median / 1e3);
+        public double ResidentGflops => Model.FlopsPerSequence * (double)Batch / (Resident.Median / 1e3) / 1e9;
+        public double TransferMs => Score.Median - Resident.Median;
+    }
+
+    public static int Run(Options options)
+    {
+        if (!CudaDevice.IsAvailable(out var reason))
+        {
+            Console.WriteLine($"CUDA unavailable: {reason}");
+            Console.WriteLine("no CUDA device: nothing timed");
+            return 1;
+        }
+        var repeats = options.GetInt("repeats", 20);
+        var warmup = options.GetInt("warmup", 3);
+        var batch = options.GetInt("batch", 65536);
+        var seed = options.GetSeed() ?? Data.FreshSeed();
+        var models = options.Models();
+        var failures = new List<string>();
+        Console.WriteLine($"StaticRnn.CudaBench bench ({Fmt.Version}): batch {batch}, {warmup} warm-up + {repeats} timed runs per path, " +
+                          $"rotating among {InputSets} input sets, seed {seed}");
+
+        var inputsBySize = new Dictionary<int, float[][]>();
+        var rows = new List<Row>();
+        string device = "?", capability = "?";
+        foreach (var model in models)
+        {
+            if (!inputsBySize.TryGetValue(model.InputsPerSequence, out var inputs))
+            {
+                var fill = Stopwatch.StartNew();
+                inputs = Enumerable.Range(0, InputSets).Select(s => Data.RandomInputs(batch, model.InputsPerSequence, seed + (ulong)s)).ToArray();
+                inputsBySize[model.InputsPerSequence] = inputs;
+                Console.WriteLine($"{InputSets} x {batch} random sequences ({(long)InputSets * batch * model.InputsPerSequence * 4 / (1 << 20)} MiB) in {fill.ElapsedMilliseconds} ms");
+            }
+            try
+            {
+                var row = Measure(model, inputs, batch, warmup, repeats, failures, ref device, ref capability);
+                rows.Add(row);
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"{model.Name}: FAILED: {e}");
+                failures.Add($"{model.Name}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"StaticRnn CUDA, {device} (compute capability {capability}), batch {batch}, T = {models.FirstOrDefault()?.SequenceLength}, " +
+                          $"median of {repeats} (min-max)");
+        Console.WriteLine();
+        Console.WriteLine("| model | resident ms | resident seq/s | resident GFLOP/s | Score ms (from host) | Score seq/s | host/transfer ms (share) | create ms |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            Console.WriteLine($"| {r.Model.Name} | {Fmt.F(r.Resident.Median)} ({Fmt.F(r.Resident.Min)}-{Fmt.F(r.Resident.Max)}) | {Fmt.Rate(r.ResidentSeqPerSecond)} | " +
+                              $"{Fmt.F(r.ResidentGflops, "0")} | {Fmt.F(r.Score.Median)} ({Fmt.F(r.Score.Min)}-{Fmt.F(r.Score.Max)}) | {Fmt.Rate(r.ScoreSeqPerSecond)} | " +
+                              $"{Fmt.F(r.TransferMs)} ({Fmt.F(100 * r.TransferMs / r.Score.Median, "0")}%) | {Fmt.F(r.CreateMs, "0")} |");
+        }
+
+        if (options.Get("json") is { } path)
+        {
+            Fmt.WriteJsonFile(path, json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("tool", "StaticRnn.CudaBench");
+                json.WriteString("version", Fmt.Version);
+                json.WriteString("device", device);
+                json.WriteString("computeCapability", capability);
+                json.WriteNumber("batch", batch);
+                json.WriteNumber("repeats", repeats);
+                json.WriteNumber("warmup", warmup);
+                json.WriteNumber("inputSets", InputSets);
+                json.WriteString("seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteString("residentTiming", "CudaScorer.MeasureResident (CUDA events), inputs and outputs already on the device");
+                json.WriteString("scoreTiming", "Stopwatch around CudaScorer.Score from managed host arrays (host-to-device, kernels, device-to-host)");
+                json.WriteStartArray("models");
+                foreach (var r in rows)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", r.Model.Name);
+                    json.WriteString("cell", r.Model.Cell);
+                    json.WriteNumber("inputSize", r.Model.InputSize);
+                    json.WriteNumber("hidden", r.Model.Hidden);
+                    json.WriteNumber("sequenceLength", r.Model.SequenceLength);
+                    json.WriteNumber("outputSize", r.Model.OutputSize);
+                    json.WriteNumber("flopsPerSequence", r.Model.FlopsPerSequence);
+                    json.WriteNumber("createMs", r.CreateMs);
+                    r.Resident.Write(json, "residentMs");
+                    r.Score.Write(json, "scoreMs");
+                    json.WriteNumber("residentSeqPerSecond", r.ResidentSeqPerSecond);
+                    json.WriteNumber("scoreSeqPerSecond", r.ScoreSeqPerSecond);
+                    json.WriteNumber("residentGflops", r.ResidentGflops);
+                    json.WriteNumber("transferMs", r.TransferMs);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteStartArray("failures");
+                foreach (var f in failures) json.WriteStringValue(f);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            });
+            Console.WriteLine();
+            Console.WriteLine($"JSON: {path}");
+        }
+
+        if (failures.Count > 0)
+        {
+            Console.WriteLine($"FAILED ({failures.Count}):");
+            foreach (var f in failures) Console.WriteLine($"  - {f}");
+            return 1;
+        }
+        return 0;
+    }
+
+    private static Row Measure(BenchModel model, float[][] inputs, int batch, int warmup, int repeats, List<string> failures,
+        ref string device, ref string capability)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{model.Name}:");
+        // The CPU's outputs for the first sequences of each set: every timed run's outputs are checked afterwards.
+        var cpu = inputs.Select(set => Data.CpuOutputs(model, set, Checked)).ToArray();
+
+        var clock = Stopwatch.StartNew();
+        using var scorer = model.CreateCudaScorer(null);
+        var createMs = clock.Elapsed.TotalMilliseconds;
+        device = scorer.DeviceName;
+        capability = scorer.ComputeCapability;
+        Console.WriteLine($"  CreateCudaScorer: {Fmt.F(createMs, "0.0")} ms");
+
+        var outputSize = model.OutputSize;
+        var outputs = Data.Poisoned(batch * outputSize);
+
+        void Verify(string what, int set)
+        {
+            long nan = 0;
+            foreach (var v in outputs) if (!float.IsFinite(v)) nan++;
+            var d = Difference.Of(outputs.AsSpan(0, Checked * outputSize), cpu[set]);
+            if (nan > 0 || !d.Within(Check.Tolerance))
+            {
+                var message = $"{model.Name} {what}, input set {set}: {nan} outputs not finite; first {Checked} sequences vs CPU {d}";
+                Console.WriteLine($"  FAIL {message}");
+                failures.Add(message);
+            }
+        }
+
+        // Device-resident: each set uploaded once, into its own batch.
+        var batches = new List<CudaBatch>();
+        try
+        {
+            foreach (var set in inputs)
+            {
+                var b = scorer.AllocateBatch(batch);
+                batches.Add(b);
+                b.Upload(set);
+            }
+            for (var i = 0; i < warmup; i++)
+                scorer.MeasureResident(batches[i % InputSets]);
+            var resident = new double[repeats];
+            for (var i = 0; i < repeats; i++)
+                resident[i] = scorer.MeasureResident(batches[i % InputSets]).TotalMilliseconds;
+            for (var s = 0; s < InputSets; s++)
+            {
+                outputs.AsSpan().Fill(float.NaN);
+                batches[s].Download(outputs);
+                Verify("resident", s);
+            }
+            var residentTiming = new Timing(resident);
+            Console.WriteLine($"  MeasureResident: median {Fmt.F(residentTiming.Median)} ms ({Fmt.F(residentTiming.Min)}-{Fmt.F(residentTiming.Max)})");
+
+            // End to end from managed host memory: poisoned outputs before every run, checked after it (outside the timing).
+            for (var i = 0; i < warmup; i++)
+                scorer.Score(inputs[i % InputSets], outputs);
+            var score = new double[repeats];
+            for (var i = 0; i < repeats; i++)
+            {
+                outputs.AsSpan().Fill(float.NaN);
+                var start = Stopwatch.GetTimestamp();
+                scorer.Score(inputs[i % InputSets], outputs);
+                score[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                Verify($"Score run {i}", i % InputSets);
+            }
+            var scoreTiming = new Timing(score);
+            Console.WriteLine($"  Score:           median {Fmt.F(scoreTiming.Median)} ms ({Fmt.F(scoreTiming.Min)}-{Fmt.F(scoreTiming.Max)})");
+            return new Row(model, createMs, residentTiming, scoreTiming, batch);
+        }
+        finally
+        {
+            foreach (var b in batches) b.Dispose();
+        }
+    }
+}
