@@ -77,9 +77,9 @@ __device__ __forceinline__ void load_run(const float* p, float (&v)[N])
     }
 }
 
-// acc[g][j] += sum over k < K of w[k * stride + base + 16 g] * v[k][first + j], for G gates and the thread's
-// SPT sequences. Gates at and after SPLIT go to `rest` instead: a reset-after GRU keeps W_hn h apart.
-template <int G, int SPLIT, int K, int SPT, bool VEC4>
+// acc[g][j] += sum over k < K of w[k * stride + base + 16 g] * v[k][first + j], for the first USED of G gates and
+// the thread's SPT sequences. Gates at and after SPLIT go to `rest` instead: a reset-after GRU keeps W_hn h apart.
+template <int G, int USED, int SPLIT, int K, int SPT, bool VEC4>
 __device__ __forceinline__ void accumulate(
     float (&acc)[G][SPT], float (&rest)[SPT], const float* __restrict__ w, int stride, int base, const float* v, int first)
 {
@@ -90,7 +90,7 @@ __device__ __forceinline__ void accumulate(
         load_run<SPT, VEC4>(v + k * SEQUENCES + first, x);
         const float* row = w + k * stride + base;
 #pragma unroll
-        for (int g = 0; g < G; ++g)
+        for (int g = 0; g < USED; ++g)
         {
             const float weight = row[16 * g];
 #pragma unroll
@@ -122,8 +122,10 @@ __device__ __forceinline__ void recurrent_layer(
     constexpr bool VEC4 = SPT % 4 == 0 && SEQUENCES % 4 == 0;
     constexpr int INPUT_STRIDE = G * ((H + 15) / 16 * 16);   // one packed row of input weights (padded units)
     constexpr int RECURRENT_STRIDE = G * 16;                 // one row inside a unit block of recurrent weights
-    // A reset-after GRU adds W_hn h apart; a reset-before one multiplies h by r before W_hn (second pass).
-    constexpr int SPLIT = CELL == CELL_GRU ? 2 : CELL == CELL_GRU_RESET_BEFORE ? 2 : G;
+    // A reset-after GRU adds W_hn h apart; a reset-before one multiplies h by r before W_hn (second pass), so its
+    // first pass reads only the r and z rows of the recurrent weights.
+    constexpr int SPLIT = CELL == CELL_GRU ? 2 : G;
+    constexpr int RECURRENT_GATES = CELL == CELL_GRU_RESET_BEFORE ? 2 : G;
 
     const int lane = threadIdx.x % UT;
     const int group = threadIdx.x / UT;
@@ -174,8 +176,8 @@ __device__ __forceinline__ void recurrent_layer(
                 for (int j = 0; j < SPT; ++j)
                     rest[j] = CELL == CELL_GRU ? extra[u] : 0.0f;
 
-                accumulate<G, G, IN, SPT, VEC4>(acc, rest, w_ih, INPUT_STRIDE, column, x, first);
-                accumulate<G, SPLIT, H, SPT, VEC4>(acc, rest, w_hh, RECURRENT_STRIDE, block, h_old, first);
+                accumulate<G, G, G, IN, SPT, VEC4>(acc, rest, w_ih, INPUT_STRIDE, column, x, first);
+                accumulate<G, RECURRENT_GATES, SPLIT, H, SPT, VEC4>(acc, rest, w_hh, RECURRENT_STRIDE, block, h_old, first);
 
 #pragma unroll
                 for (int j = 0; j < SPT; ++j)
@@ -235,7 +237,7 @@ __device__ __forceinline__ void recurrent_layer(
                     for (int j = 0; j < SPT; ++j)
                         n[j] = keep_n[uu][j];
                     // Only the candidate block's rows: gate 2 of this unit.
-                    accumulate<1, 0, H, SPT, VEC4>(none, n, w_hh + 32, RECURRENT_STRIDE, packed_recurrent(0, 0, u, G, H), rh, first);
+                    accumulate<1, 1, 0, H, SPT, VEC4>(none, n, w_hh + 32, RECURRENT_STRIDE, packed_recurrent(0, 0, u, G, H), rh, first);
 #pragma unroll
                     for (int j = 0; j < SPT; ++j)
                     {

@@ -48,7 +48,7 @@ public class DifferentialTests
             Check(model, assembly.GetType("Differential." + model.Name)!, random);
     }
 
-    private sealed record DrawnModel(string Name, Architecture Architecture, Dictionary<string, float[]> Weights, byte[] File, string Source)
+    internal sealed record DrawnModel(string Name, Architecture Architecture, Dictionary<string, float[]> Weights, byte[] File, string Source)
     {
         public string FileName => Name + ".safetensors";
     }
@@ -182,7 +182,13 @@ public class DifferentialTests
             EmbeddingSize: tokens ? random.Next(1, 17) : 0,
             recurrent,
             dense);
+        return Build(random, name, a);
+    }
 
+    /// <summary>The declaration and a weight file of random values for <paramref name="a"/>.</summary>
+    internal static DrawnModel Build(Random random, string name, Architecture a)
+    {
+        var (tokens, recurrent, dense) = (a.TakesTokens, a.Recurrent, a.Dense);
         var weights = new Dictionary<string, float[]>();
         var file = new SafeTensorsBuilder();
         void Add(string key, long[] shape, double scale)
