@@ -35,7 +35,7 @@ public static class Bench
         var warmup = options.GetInt("warmup", 3);
         var batch = options.GetInt("batch", 65536);
         var seed = options.GetSeed() ?? Data.FreshSeed();
-        var models = options.Models();
+        var models = options.Models(BenchModel.Benchmarks);   // the check-only models are not timed
         var failures = new List<string>();
         Console.WriteLine($"StaticRnn.CudaBench bench ({Fmt.Version}): batch {batch}, {warmup} warm-up + {repeats} timed runs per path, " +
                           $"rotating among {InputSets} input sets, seed {seed}");

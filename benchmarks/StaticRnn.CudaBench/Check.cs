@@ -77,7 +77,7 @@ public static class Check
 
     public static int Run(Options options)
     {
-        var models = options.Models();
+        var models = options.Models(BenchModel.All);
         var results = new Results();
         Console.WriteLine($"StaticRnn.CudaBench check ({Fmt.Version}), .NET {Environment.Version}, {Environment.ProcessorCount} CPU threads");
 
@@ -116,18 +116,19 @@ public static class Check
         Console.WriteLine($"kernel caches (fresh, one per model) under {cacheRoot}");
 
         var offsets = new Offsets(seed);
-        var inputsBySize = new Dictionary<int, float[]>();
+        // Float models with as many inputs per sequence share one set; a token model's (ids, not floats) is its own.
+        var inputsBySize = new Dictionary<(int PerSequence, int Vocabulary), float[]>();
         foreach (var model in models)
         {
             Console.WriteLine();
-            Console.WriteLine($"{model.Name} ({model.Cell.ToUpperInvariant()} {model.InputSize} -> {model.Hidden}, T = {model.SequenceLength}):");
+            Console.WriteLine($"{model.Name} ({model.Description}, T = {model.SequenceLength}{(model.CheckOnly ? "; check-only" : "")}):");
             var total = Largest + Spare;
-            if (!inputsBySize.TryGetValue(model.InputsPerSequence, out var inputs))
+            if (!inputsBySize.TryGetValue((model.InputsPerSequence, model.VocabularySize), out var inputs))
             {
                 var fill = Stopwatch.StartNew();
-                inputs = Data.RandomInputs(total, model.InputsPerSequence, seed);
-                inputsBySize[model.InputsPerSequence] = inputs;
-                Console.WriteLine($"  {total} random sequences in {fill.ElapsedMilliseconds} ms");
+                inputs = Data.RandomInputs(total, model.InputsPerSequence, seed, model.VocabularySize);
+                inputsBySize[(model.InputsPerSequence, model.VocabularySize)] = inputs;
+                Console.WriteLine($"  {total} random {(model.TakesTokens ? $"token sequences (ids 0 .. {model.VocabularySize - 1})" : "sequences")} in {fill.ElapsedMilliseconds} ms");
             }
             var cpuTime = Stopwatch.StartNew();
             var cpu = Data.CpuOutputs(model, inputs, total);
@@ -159,10 +160,10 @@ public static class Check
         {
             Console.WriteLine($"  device: {scorer.DeviceName}, compute capability {scorer.ComputeCapability}; " +
                               $"CreateCudaScorer (empty cache, compiles): {Fmt.F(coldMs, "0.0")} ms");
-            results.Expect(scorer.InputsPerSequence == model.InputsPerSequence && scorer.OutputSize == model.OutputSize && !scorer.TakesTokens,
+            results.Expect(scorer.InputsPerSequence == model.InputsPerSequence && scorer.OutputSize == model.OutputSize && scorer.TakesTokens == model.TakesTokens,
                 $"{name} scorer shape",
                 $"InputsPerSequence {scorer.InputsPerSequence} (want {model.InputsPerSequence}), OutputSize {scorer.OutputSize} " +
-                $"(want {model.OutputSize}), TakesTokens {scorer.TakesTokens}");
+                $"(want {model.OutputSize}), TakesTokens {scorer.TakesTokens} (want {model.TakesTokens})");
             cached = Snapshot(cacheDir);
             results.Expect(cached.Count > 0, $"{name} kernel written to the cache", $"{cached.Count} file(s) in {cacheDir}");
 
@@ -202,9 +203,9 @@ public static class Check
                 {
                     var (input, expected) = Slices(model, inputs, cpu, offset, n);
                     var sync = Data.Poisoned(n * model.OutputSize);
-                    scorer.Score(input.Span, sync);
+                    model.Score(scorer, input.Span, sync);
                     var outputs = Data.Poisoned(n * model.OutputSize + Guard);
-                    scorer.ScoreAsync(input, outputs.AsMemory(0, n * model.OutputSize)).GetAwaiter().GetResult();
+                    model.ScoreAsync(scorer, input, outputs.AsMemory(0, n * model.OutputSize)).GetAwaiter().GetResult();
                     CompareSame(outputs, sync, expected, n, model, results, $"{name} ScoreAsync n={n}");
                 });
             }
@@ -224,8 +225,8 @@ public static class Check
                     {
                         var (input, expected) = Slices(model, inputs, cpu, offset, n);
                         var sync = Data.Poisoned(n * model.OutputSize);
-                        scorer.Score(input.Span, sync);
-                        batch.Upload(input.Span);
+                        model.Score(scorer, input.Span, sync);
+                        model.Upload(batch, input.Span);
                         var time = TimeSpan.Zero;
                         if (label == "ScoreResident") scorer.ScoreResident(batch);
                         else time = scorer.MeasureResident(batch);
@@ -288,14 +289,14 @@ public static class Check
     /// <summary>The <c>create-time</c> mode, run by <c>check</c> in a child process: a scorer from an existing cache.</summary>
     public static int CreateTimeChild(Options options)
     {
-        var model = options.Models().Single();
+        var model = options.Models(BenchModel.All).Single();
         var cache = options.Get("cache") ?? throw new UsageException("create-time needs --cache DIR");
         var clock = Stopwatch.StartNew();
         using var scorer = model.CreateCudaScorer(new CudaScorerOptions { CacheDirectory = cache });
         var ms = clock.Elapsed.TotalMilliseconds;
         var reference = Reference.Load(model);
         var outputs = Data.Poisoned(reference.Sequences * model.OutputSize);
-        scorer.Score(reference.Input, outputs);
+        model.Score(scorer, reference.Input, outputs);
         var d = Difference.Of(outputs, reference.Expected);
         Console.WriteLine($"create_ms={Fmt.F(ms, "0.0")}");
         Console.WriteLine($"vs PyTorch: {d}");
@@ -326,7 +327,7 @@ public static class Check
     private static float[] ReferenceCheck(CudaScorer scorer, BenchModel model, Reference reference, Results results, string what)
     {
         var outputs = Data.Poisoned(reference.Sequences * model.OutputSize + Guard);
-        scorer.Score(reference.Input, outputs.AsSpan(0, reference.Sequences * model.OutputSize));
+        model.Score(scorer, reference.Input, outputs.AsSpan(0, reference.Sequences * model.OutputSize));
         var d = Difference.Of(outputs.AsSpan(0, reference.Sequences * model.OutputSize), reference.Expected);
         var past = Difference.CountWritten(outputs.AsSpan(reference.Sequences * model.OutputSize));
         results.Expect(d.Within(Tolerance) && past == 0, what, $"{d} ({reference.Sequences} sequences){PastEnd(past)}");
@@ -338,7 +339,7 @@ public static class Check
         var (input, expected) = Slices(model, inputs, cpu, offset, n);
         var outputs = Data.Poisoned(n * model.OutputSize + Guard);
         var clock = Stopwatch.StartNew();
-        scorer.Score(input.Span, outputs.AsSpan(0, n * model.OutputSize));
+        model.Score(scorer, input.Span, outputs.AsSpan(0, n * model.OutputSize));
         var ms = clock.Elapsed.TotalMilliseconds;
         var d = Difference.Of(outputs.AsSpan(0, n * model.OutputSize), expected.Span);
         var past = Difference.CountWritten(outputs.AsSpan(n * model.OutputSize));

@@ -19,7 +19,9 @@ public sealed class Reference
     public required float[] Input { get; init; }
     public required double[] Expected { get; init; }
 
-    /// <summary>Reads the embedded Models/&lt;name&gt;.reference.safetensors: <c>input</c> F32 [n, T, in], <c>expected</c> F64 [n, out].</summary>
+    /// <summary>Reads the embedded Models/&lt;name&gt;.reference.safetensors: <c>input</c> F32 [n, T, in], <c>expected</c> F64 [n, out].
+    /// A token model's <c>input</c> holds the token ids as float values, [n, T, 1]; they are returned as the ints' bit patterns
+    /// (see <see cref="BenchModel"/>).</summary>
     public static Reference Load(BenchModel model)
     {
         using var stream = typeof(Reference).Assembly.GetManifestResourceStream(model.ReferenceResource)
@@ -54,6 +56,16 @@ public sealed class Reference
             throw new InvalidDataException($"{model.ReferenceResource}: data sizes do not match the shapes");
         for (var i = 0; i < input.Length; i++)
             input[i] = BinaryPrimitives.ReadSingleLittleEndian(data.Slice(inBegin + 4 * i));
+        if (model.TakesTokens)
+        {
+            for (var i = 0; i < input.Length; i++)
+            {
+                var id = input[i];
+                if (!(id >= 0 && id < model.VocabularySize && id == MathF.Floor(id)))
+                    throw new InvalidDataException($"{model.ReferenceResource}: input {i} is {id}, not a token id in 0 .. {model.VocabularySize - 1}");
+                input[i] = BitConverter.Int32BitsToSingle((int)id);
+            }
+        }
         for (var i = 0; i < expected.Length; i++)
             expected[i] = BinaryPrimitives.ReadDoubleLittleEndian(data.Slice(exBegin + 8 * i));
         return new Reference { Sequences = inShape[0], Input = input, Expected = expected };
@@ -126,9 +138,10 @@ public static class Data
 {
     private const int SequencesPerFillBlock = 1024;
 
-    /// <summary>Uniform in [-1, 1), like the PyTorch references; deterministic in <paramref name="seed"/> (one PCG32 stream
-    /// per block of sequences, filled in parallel).</summary>
-    public static float[] RandomInputs(int sequences, int inputsPerSequence, ulong seed)
+    /// <summary>Uniform in [-1, 1), like the PyTorch references, or with <paramref name="vocabulary"/> &gt; 0 token ids uniform in
+    /// 0 .. vocabulary - 1 as the ints' bit patterns (see <see cref="BenchModel"/>); deterministic in <paramref name="seed"/> (one
+    /// PCG32 stream per block of sequences, filled in parallel).</summary>
+    public static float[] RandomInputs(int sequences, int inputsPerSequence, ulong seed, int vocabulary = 0)
     {
         var data = GC.AllocateUninitializedArray<float>(checked(sequences * inputsPerSequence));
         var blocks = (sequences + SequencesPerFillBlock - 1) / SequencesPerFillBlock;
@@ -137,8 +150,16 @@ public static class Data
             var rng = new Pcg32(seed, (ulong)b);
             var begin = b * SequencesPerFillBlock * inputsPerSequence;
             var end = Math.Min(data.Length, begin + SequencesPerFillBlock * inputsPerSequence);
-            for (var i = begin; i < end; i++)
-                data[i] = rng.NextFloat() * 2f - 1f;
+            if (vocabulary > 0)
+            {
+                for (var i = begin; i < end; i++)
+                    data[i] = BitConverter.Int32BitsToSingle((int)(rng.NextUInt32() % (uint)vocabulary));
+            }
+            else
+            {
+                for (var i = begin; i < end; i++)
+                    data[i] = rng.NextFloat() * 2f - 1f;
+            }
         });
         return data;
     }
@@ -237,15 +258,15 @@ public sealed class Options
             ? n : throw new UsageException($"--seed: '{v}' is not an unsigned integer");
     }
 
-    /// <summary>--model a,b: a subset of the models, by name.</summary>
-    public IReadOnlyList<BenchModel> Models()
+    /// <summary>--model a,b: a subset of <paramref name="known"/> (the mode's models), by name; all of them without --model.</summary>
+    public IReadOnlyList<BenchModel> Models(IReadOnlyList<BenchModel> known)
     {
-        if (Get("model") is not { } list) return BenchModel.All;
+        if (Get("model") is not { } list) return known;
         var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var unknown = names.Where(n => BenchModel.All.All(m => m.Name != n)).ToArray();
+        var unknown = names.Where(n => known.All(m => m.Name != n)).ToArray();
         if (unknown.Length > 0)
-            throw new UsageException($"unknown model(s) {string.Join(", ", unknown)}; known: {string.Join(", ", BenchModel.All.Select(m => m.Name))}");
-        return BenchModel.All.Where(m => names.Contains(m.Name)).ToArray();
+            throw new UsageException($"unknown model(s) {string.Join(", ", unknown)}; known: {string.Join(", ", known.Select(m => m.Name))}");
+        return known.Where(m => names.Contains(m.Name)).ToArray();
     }
 }
 
