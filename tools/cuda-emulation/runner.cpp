@@ -7,14 +7,17 @@
 // launch.bin: eight int32 (sequences, sequences per block, threads per block, shared memory bytes, scratch floats
 // per sequence, weight floats, input values, output floats), then the weights (float32), then the inputs
 // (float32 or int32). outputs.bin: the output floats. Outputs and scratch start as NaN, so an output the kernel
-// never writes, or scratch it reads before writing, shows.
+// never writes, or scratch it reads before writing, shows. The block's shared memory ends where an inaccessible
+// page begins, so a read past the end of the allocation faults here as it does on a GPU.
 #include "emulation.h"
 #include KERNEL_SOURCE
 
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <sys/mman.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 int main(int argc, char** argv)
@@ -34,11 +37,16 @@ int main(int argc, char** argv)
 
     const int blocks = (sequences + perBlock - 1) / perBlock;
     std::vector<float> scratch((size_t)blocks * perBlock * scratchPerSequence + 1, std::numeric_limits<float>::quiet_NaN());
-    std::vector<float> shared(sharedBytes / sizeof(float) + 1);
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t sharedSpan = ((size_t)sharedBytes + 16 + page - 1) / page * page;
+    char* pages = (char*)mmap(nullptr, sharedSpan + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages == MAP_FAILED || mprotect(pages + sharedSpan, page, PROT_NONE) != 0) { std::perror("mmap"); return 2; }
+    float* const shared = (float*)(pages + sharedSpan - ((size_t)sharedBytes + 15) / 16 * 16);
+    const size_t sharedFloats = (size_t)sharedBytes / sizeof(float);
     for (int block = 0; block < blocks; ++block)
     {
-        std::fill(shared.begin(), shared.end(), std::numeric_limits<float>::quiet_NaN());
-        emulated_shared = shared.data();
+        std::fill(shared, shared + sharedFloats, std::numeric_limits<float>::quiet_NaN());
+        emulated_shared = shared;
         blockIdx.x = block;
         std::barrier<> barrier(threads);
         emulated_barrier = &barrier;

@@ -114,6 +114,15 @@ internal static class CudaEmitter
     /// since one at the end of a line would continue the comment onto the next line of code.</summary>
     private static string CudaComment(string text) => Text.ForComment(text).Replace("\\", "\\x5C");
 
+    /// <summary>Floats between two rows ([feature][sequence]) of shared memory: the sequences rounded up to a multiple
+    /// of 4 (16-byte loads), plus 4 when that is a multiple of 32, so that a warp's 32 units storing one sequence's
+    /// value spread over 8 banks instead of one.</summary>
+    public static int SharedRow(int sequences)
+    {
+        var row = (sequences + 3) / 4 * 4;
+        return row % 32 == 0 ? row + 4 : row;
+    }
+
     /// <summary>Where a flow between layers lives.</summary>
     private enum PlaceKind { Input, Output, Scratch, Shared }
 
@@ -148,16 +157,17 @@ internal static class CudaEmitter
             WriteBody();
 
             // Shared memory, feature-major [feature][sequence], each region padded and 16-byte aligned.
+            var row = SharedRow(_sequences);
             var regions = new List<(string Name, int Floats)>
             {
-                ("SHARED_H_PREVIOUS", _maxHidden * _sequences),
-                ("SHARED_H_CURRENT", _maxHidden * _sequences),
-                ("SHARED_X", _maxCellInput * _sequences),
-                ("SHARED_RH", _resetBefore ? _maxHidden * _sequences : 0),
-                ("SHARED_DENSE", _maxDenseUnits * _sequences),
+                ("SHARED_H_PREVIOUS", _maxHidden * row),
+                ("SHARED_H_CURRENT", _maxHidden * row),
+                ("SHARED_X", _maxCellInput * row),
+                ("SHARED_RH", _resetBefore ? _maxHidden * row : 0),
+                ("SHARED_DENSE", _maxDenseUnits * row),
             };
             for (var i = 0; i < _sharedVectors; i++)
-                regions.Add(($"SHARED_VECTOR_{(char)('A' + i)}", _sharedVectorWidth * _sequences));
+                regions.Add(($"SHARED_VECTOR_{(char)('A' + i)}", _sharedVectorWidth * row));
             var offsets = new List<(string Name, int Offset)>();
             var total = 0;
             foreach (var (name, floats) in regions)
@@ -180,6 +190,7 @@ internal static class CudaEmitter
             source.Line();
             source.Line($"constexpr int SEQUENCES = {_sequences};   // sequences per block");
             source.Line($"constexpr int THREADS = {Threads};");
+            source.Line($"constexpr int SHARED_ROW = {SharedRow(_sequences)};   // floats from one feature's sequences to the next's");
             source.Line($"constexpr int SEQUENCE_LENGTH = {_steps};   // steps per sequence");
             source.Line("// Shared memory, in floats.");
             foreach (var (name, offset) in offsets)
@@ -256,7 +267,7 @@ internal static class CudaEmitter
                 var perThread = Math.Min(16, MaxAccumulators / layer.Gates);
                 sequences = Math.Min(sequences, groups * perThread);
             }
-            int Floats(int s) => (2 * _maxHidden + _maxCellInput + (_resetBefore ? _maxHidden : 0) + _maxDenseUnits + 3 * vectorWidth) * s;
+            int Floats(int s) => (2 * _maxHidden + _maxCellInput + (_resetBefore ? _maxHidden : 0) + _maxDenseUnits + 3 * vectorWidth) * SharedRow(s);
             while (sequences > 1 && Floats(sequences) * 4 > MaxSharedBytes)
                 sequences /= 2;
             return sequences;
@@ -412,7 +423,7 @@ internal static class CudaEmitter
                 PlaceKind.Input => $"s < count ? inputs[(long long)(first + s) * {_steps * width} + t * {width} + {feature}] : 0.0f",
                 PlaceKind.Output => $"s < count ? outputs[{output}] : 0.0f",
                 PlaceKind.Scratch => $"{place.Name}[(t * SEQUENCES + s) * SCRATCH_WIDTH + {feature}]",
-                _ => $"{place.Name}[({feature}) * SEQUENCES + s]",
+                _ => $"{place.Name}[({feature}) * SHARED_ROW + s]",
             };
         }
 
@@ -420,7 +431,7 @@ internal static class CudaEmitter
         {
             PlaceKind.Output => $"if (s < count) outputs[{OutputIndex(sequence, network.Output.Width, feature)}] = {value};",
             PlaceKind.Scratch => $"{place.Name}[(t * SEQUENCES + s) * SCRATCH_WIDTH + {feature}] = {value};",
-            _ => $"{place.Name}[({feature}) * SEQUENCES + s] = {value};",
+            _ => $"{place.Name}[({feature}) * SHARED_ROW + s] = {value};",
         };
 
         private string OutputIndex(bool sequence, int width, string feature) => sequence

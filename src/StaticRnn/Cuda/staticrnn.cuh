@@ -1,5 +1,5 @@
 // staticrnn.cuh: the layer templates of every kernel StaticRnn generates. The generated source defines the shapes
-// (SEQUENCES, THREADS, the SHARED_* offsets), includes this file, and calls the templates layer by layer.
+// (SEQUENCES, THREADS, SHARED_ROW, the SHARED_* offsets), includes this file, and calls the templates layer by layer.
 // The runtime hands it to NVRTC as a header (CudaKernelCache); the CPU emulation (tools/cuda-emulation) includes it.
 //
 // Each thread block scores SEQUENCES sequences through every layer and every time step; blocks never wait for
@@ -7,7 +7,9 @@
 // sequences, so the cell update needs nothing from other threads: the block only meets at two barriers per
 // step, once the step's inputs are staged in shared memory and once every new h is written.
 //
-// Shared memory holds, feature-major ([feature][sequence], the sequences of a feature contiguous): h of the
+// Shared memory holds, feature-major ([feature][sequence], the sequences of a feature contiguous, rows SHARED_ROW
+// floats apart: a few more than SEQUENCES, so the 32 units of a warp writing one sequence's h fall in 8 banks,
+// not all in one): h of the
 // previous and of the current step, the step's input x, r * h for reset-before GRUs, a dense layer's output and
 // the vectors that flow between layers. Sequences that flow between layers live in the launch's scratch memory,
 // [step][sequence][feature], one region per block.
@@ -87,7 +89,7 @@ __device__ __forceinline__ void accumulate(
     for (int k = 0; k < K; ++k)
     {
         float x[SPT];
-        load_run<SPT, VEC4>(v + k * SEQUENCES + first, x);
+        load_run<SPT, VEC4>(v + k * SHARED_ROW + first, x);
         const float* row = w + k * stride + base;
 #pragma unroll
         for (int g = 0; g < USED; ++g)
@@ -119,7 +121,7 @@ __device__ __forceinline__ void recurrent_layer(
     constexpr int GROUPS = THREADS / UT;                     // groups of sequences
     constexpr int UPT = (H + UT - 1) / UT;                   // units per thread
     constexpr int SPT = (SEQUENCES + GROUPS - 1) / GROUPS;   // sequences per thread
-    constexpr bool VEC4 = SPT % 4 == 0 && SEQUENCES % 4 == 0;
+    constexpr bool VEC4 = SPT % 4 == 0 && SHARED_ROW % 4 == 0;
     constexpr int INPUT_STRIDE = G * ((H + 15) / 16 * 16);   // one packed row of input weights (padded units)
     constexpr int RECURRENT_STRIDE = G * 16;                 // one row inside a unit block of recurrent weights
     // A reset-after GRU adds W_hn h apart; a reset-before one multiplies h by r before W_hn (second pass), so its
@@ -129,7 +131,8 @@ __device__ __forceinline__ void recurrent_layer(
 
     const int lane = threadIdx.x % UT;
     const int group = threadIdx.x / UT;
-    const bool active = group < GROUPS;                      // THREADS % UT threads have no unit
+    // THREADS % UT threads have no unit, and when GROUPS * SPT > SEQUENCES the last groups have no sequence.
+    const bool active = group < GROUPS && group * SPT < SEQUENCES;
     const int first = group * SPT;                           // the thread's first sequence
 
     float* h_old = shared + SHARED_H_PREVIOUS;
@@ -144,7 +147,7 @@ __device__ __forceinline__ void recurrent_layer(
 #pragma unroll
         for (int j = 0; j < SPT; ++j)
             c[uu][j] = keep_z[uu][j] = keep_n[uu][j] = 0.0f;
-    for (int i = threadIdx.x; i < H * SEQUENCES; i += THREADS)
+    for (int i = threadIdx.x; i < H * SHARED_ROW; i += THREADS)
         h_old[i] = 0.0f;
 
     for (int step = 0; step < T; ++step)
@@ -153,7 +156,7 @@ __device__ __forceinline__ void recurrent_layer(
         for (int i = threadIdx.x; i < IN * SEQUENCES; i += THREADS)
         {
             const int s = i / IN, k = i % IN;
-            x[k * SEQUENCES + s] = load_input(s, t, k);
+            x[k * SHARED_ROW + s] = load_input(s, t, k);
         }
         __syncthreads();
 
@@ -184,7 +187,7 @@ __device__ __forceinline__ void recurrent_layer(
                 {
                     const int s = first + j;
                     if (s >= SEQUENCES) break;
-                    const float h_prev = h_old[u * SEQUENCES + s];
+                    const float h_prev = h_old[u * SHARED_ROW + s];
                     float h;
                     if (CELL == CELL_RNN)
                     {
@@ -211,12 +214,12 @@ __device__ __forceinline__ void recurrent_layer(
                     }
                     else   // CELL_GRU_RESET_BEFORE: r * h first; n waits for every unit's r (below)
                     {
-                        rh[u * SEQUENCES + s] = sigmoid(acc[0][j]) * h_prev;
+                        rh[u * SHARED_ROW + s] = sigmoid(acc[0][j]) * h_prev;
                         keep_z[uu][j] = sigmoid(acc[1][j]);
                         keep_n[uu][j] = acc[2][j];
                         continue;
                     }
-                    h_new[u * SEQUENCES + s] = h;
+                    h_new[u * SHARED_ROW + s] = h;
                     if (STORE_STEPS) store_step(s, t, u, h);
                 }
             }
@@ -244,8 +247,8 @@ __device__ __forceinline__ void recurrent_layer(
                         const int s = first + j;
                         if (s >= SEQUENCES) break;
                         const float z = keep_z[uu][j];
-                        const float h = (1.0f - z) * tanhf(n[j]) + z * h_old[u * SEQUENCES + s];
-                        h_new[u * SEQUENCES + s] = h;
+                        const float h = (1.0f - z) * tanhf(n[j]) + z * h_old[u * SHARED_ROW + s];
+                        h_new[u * SHARED_ROW + s] = h;
                         if (STORE_STEPS) store_step(s, t, u, h);
                     }
                 }
@@ -262,7 +265,7 @@ __device__ __forceinline__ void recurrent_layer(
             const int u = lane + uu * UT;
             if (u >= H) break;
             for (int j = 0; j < SPT && first + j < SEQUENCES; ++j)
-                store_final(first + j, u, h_old[u * SEQUENCES + first + j]);
+                store_final(first + j, u, h_old[u * SHARED_ROW + first + j]);
         }
     }
     __syncthreads();   // the next layer reuses this one's shared memory
@@ -282,7 +285,7 @@ __device__ __forceinline__ void dense_layer(const float* __restrict__ w, const f
             float sum = b[u];
             for (int k = 0; k < IN; ++k)
                 sum = fmaf(w[k * padded(UNITS) + u], load(s, t, k), sum);
-            y[u * SEQUENCES + s] = activate<ACT>(sum);
+            y[u * SHARED_ROW + s] = activate<ACT>(sum);
         }
         if (ACT == ACT_SOFTMAX)
         {
@@ -291,23 +294,23 @@ __device__ __forceinline__ void dense_layer(const float* __restrict__ w, const f
             {
                 float largest = y[s];
                 for (int u = 1; u < UNITS; ++u)
-                    largest = fmaxf(largest, y[u * SEQUENCES + s]);
+                    largest = fmaxf(largest, y[u * SHARED_ROW + s]);
                 float total = 0.0f;
                 for (int u = 0; u < UNITS; ++u)
                 {
-                    const float e = expf(y[u * SEQUENCES + s] - largest);
-                    y[u * SEQUENCES + s] = e;
+                    const float e = expf(y[u * SHARED_ROW + s] - largest);
+                    y[u * SHARED_ROW + s] = e;
                     total += e;
                 }
                 for (int u = 0; u < UNITS; ++u)
-                    y[u * SEQUENCES + s] /= total;
+                    y[u * SHARED_ROW + s] /= total;
             }
         }
         __syncthreads();
         for (int i = threadIdx.x; i < UNITS * SEQUENCES; i += THREADS)
         {
             const int u = i % UNITS, s = i / UNITS;
-            store(s, t, u, y[u * SEQUENCES + s]);
+            store(s, t, u, y[u * SHARED_ROW + s]);
         }
         __syncthreads();
     }

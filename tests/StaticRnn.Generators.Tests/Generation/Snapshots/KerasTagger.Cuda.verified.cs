@@ -21,7 +21,7 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_KerasTagger", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: VocabularySize, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 18240, scratchFloatsPerSequence: 180);
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 18800, scratchFloatsPerSequence: 180);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -56,14 +56,15 @@ namespace Demo
 
 constexpr int SEQUENCES = 128;   // sequences per block
 constexpr int THREADS = 256;
+constexpr int SHARED_ROW = 132;   // floats from one feature's sequences to the next's
 constexpr int SEQUENCE_LENGTH = 9;   // steps per sequence
 // Shared memory, in floats.
 constexpr int SHARED_H_PREVIOUS = 0;
-constexpr int SHARED_H_CURRENT = 1040;
-constexpr int SHARED_X = 2080;
-constexpr int SHARED_RH = 3120;
-constexpr int SHARED_DENSE = 4160;
-constexpr int SHARED_FLOATS = 4560;
+constexpr int SHARED_H_CURRENT = 1072;
+constexpr int SHARED_X = 2144;
+constexpr int SHARED_RH = 3216;
+constexpr int SHARED_DENSE = 4288;
+constexpr int SHARED_FLOATS = 4700;
 // Scratch memory: 2 sequence buffer(s) per sequence, [step][sequence][10 features].
 constexpr int SCRATCH_WIDTH = 10;
 constexpr int SCRATCH_PER_SEQUENCE = 180;

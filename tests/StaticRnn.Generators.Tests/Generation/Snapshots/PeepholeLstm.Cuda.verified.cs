@@ -21,7 +21,7 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_PeepholeLstm", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 11072, scratchFloatsPerSequence: 100);
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 11408, scratchFloatsPerSequence: 100);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -52,15 +52,16 @@ namespace Demo
 
 constexpr int SEQUENCES = 128;   // sequences per block
 constexpr int THREADS = 256;
+constexpr int SHARED_ROW = 132;   // floats from one feature's sequences to the next's
 constexpr int SEQUENCE_LENGTH = 20;   // steps per sequence
 // Shared memory, in floats.
 constexpr int SHARED_H_PREVIOUS = 0;
-constexpr int SHARED_H_CURRENT = 656;
-constexpr int SHARED_X = 1312;
-constexpr int SHARED_RH = 1968;
-constexpr int SHARED_DENSE = 1968;
-constexpr int SHARED_VECTOR_A = 2112;
-constexpr int SHARED_FLOATS = 2768;
+constexpr int SHARED_H_CURRENT = 676;
+constexpr int SHARED_X = 1352;
+constexpr int SHARED_RH = 2028;
+constexpr int SHARED_DENSE = 2028;
+constexpr int SHARED_VECTOR_A = 2176;
+constexpr int SHARED_FLOATS = 2852;
 // Scratch memory: 1 sequence buffer(s) per sequence, [step][sequence][5 features].
 constexpr int SCRATCH_WIDTH = 5;
 constexpr int SCRATCH_PER_SEQUENCE = 100;
@@ -113,11 +114,11 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_PeepholeL
         weights + Layer1_L1_Wx, weights + Layer1_L1_Wh, weights + Layer1_L1_Bias, weights + Layer1_L1_Peepholes, shared,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int, int, int, float) {},
-        [&](int s, int u, float h) { vector_a[(u) * SEQUENCES + s] = h; });
+        [&](int s, int u, float h) { vector_a[(u) * SHARED_ROW + s] = h; });
 
     // Layer 2, Dense(1, Activation = Sigmoid): [5] -> [1]
     dense_layer<1, 5, 1, ACT_SIGMOID>(weights + Layer2_Weight, weights + Layer2_Bias, shared,
-        [&](int s, int t, int i) { return vector_a[(i) * SEQUENCES + s]; },
+        [&](int s, int t, int i) { return vector_a[(i) * SHARED_ROW + s]; },
         [&](int s, int t, int u, float y) { if (s < count) outputs[(long long)(first + s) * 1 + u] = y; });
 }
 ";

@@ -21,7 +21,7 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_SineLstm", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 32, threadsPerBlock: 256, sharedMemoryBytes: 16320, scratchFloatsPerSequence: 0);
+            sequencesPerBlock: 32, threadsPerBlock: 256, sharedMemoryBytes: 18320, scratchFloatsPerSequence: 0);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -47,15 +47,16 @@ namespace Demo
 
 constexpr int SEQUENCES = 32;   // sequences per block
 constexpr int THREADS = 256;
+constexpr int SHARED_ROW = 36;   // floats from one feature's sequences to the next's
 constexpr int SEQUENCE_LENGTH = 100;   // steps per sequence
 // Shared memory, in floats.
 constexpr int SHARED_H_PREVIOUS = 0;
-constexpr int SHARED_H_CURRENT = 272;
-constexpr int SHARED_X = 544;
-constexpr int SHARED_RH = 592;
-constexpr int SHARED_DENSE = 592;
-constexpr int SHARED_VECTOR_A = 3808;
-constexpr int SHARED_FLOATS = 4080;
+constexpr int SHARED_H_CURRENT = 304;
+constexpr int SHARED_X = 608;
+constexpr int SHARED_RH = 660;
+constexpr int SHARED_DENSE = 660;
+constexpr int SHARED_VECTOR_A = 4276;
+constexpr int SHARED_FLOATS = 4580;
 constexpr int SCRATCH_WIDTH = 1;
 constexpr int SCRATCH_PER_SEQUENCE = 0;
 // The weight buffer (CudaWeights()): where each array starts, in floats.
@@ -88,11 +89,11 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_SineLstm(
         weights + Layer1_Wx, weights + Layer1_Wh, weights + Layer1_Bias, nullptr, shared,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 100 + t * 1 + i] : 0.0f; },
         [&](int, int, int, float) {},
-        [&](int s, int u, float h) { vector_a[(u) * SEQUENCES + s] = h; });
+        [&](int s, int u, float h) { vector_a[(u) * SHARED_ROW + s] = h; });
 
     // Layer 2, Dense(100): [8] -> [100]
     dense_layer<100, 8, 1, ACT_NONE>(weights + Layer2_Weight, weights + Layer2_Bias, shared,
-        [&](int s, int t, int i) { return vector_a[(i) * SEQUENCES + s]; },
+        [&](int s, int t, int i) { return vector_a[(i) * SHARED_ROW + s]; },
         [&](int s, int t, int u, float y) { if (s < count) outputs[(long long)(first + s) * 100 + u] = y; });
 }
 ";

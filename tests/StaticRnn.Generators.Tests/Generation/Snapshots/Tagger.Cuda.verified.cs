@@ -23,7 +23,7 @@ namespace Demo.Tagging
             public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
                 entryPoint: "staticrnn_Demo_Tagging_Models_Tagger", source: CudaKernelSource,
                 sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-                sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 14592, scratchFloatsPerSequence: 432);
+                sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 15040, scratchFloatsPerSequence: 432);
 
             /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -62,14 +62,15 @@ namespace Demo.Tagging
 
 constexpr int SEQUENCES = 128;   // sequences per block
 constexpr int THREADS = 256;
+constexpr int SHARED_ROW = 132;   // floats from one feature's sequences to the next's
 constexpr int SEQUENCE_LENGTH = 12;   // steps per sequence
 // Shared memory, in floats.
 constexpr int SHARED_H_PREVIOUS = 0;
-constexpr int SHARED_H_CURRENT = 784;
-constexpr int SHARED_X = 1568;
-constexpr int SHARED_RH = 3120;
-constexpr int SHARED_DENSE = 3120;
-constexpr int SHARED_FLOATS = 3648;
+constexpr int SHARED_H_CURRENT = 808;
+constexpr int SHARED_X = 1616;
+constexpr int SHARED_RH = 3216;
+constexpr int SHARED_DENSE = 3216;
+constexpr int SHARED_FLOATS = 3760;
 // Scratch memory: 3 sequence buffer(s) per sequence, [step][sequence][12 features].
 constexpr int SCRATCH_WIDTH = 12;
 constexpr int SCRATCH_PER_SEQUENCE = 432;
