@@ -65,7 +65,7 @@ internal static class CudaKernelCache
     internal static string CacheKey(string source, IReadOnlyList<string> options, string nvrtcVersion)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Append(hash, "StaticRnn CUDA kernel cache 1");
+        Append(hash, "StaticRnn CUDA kernel cache 2");
         Append(hash, nvrtcVersion);
         Append(hash, options.Count.ToString(CultureInfo.InvariantCulture));
         foreach (var option in options)
@@ -140,15 +140,19 @@ internal static class CudaKernelCache
             return CudaDriver.cuModuleLoadData(out module, pointer);
     }
 
-    private static byte[]? TryRead(string path, bool ptx)
+    /// <summary>The cached image, or null when there is none or it is damaged (then the file is deleted). A cache file
+    /// is the image's SHA-256 followed by the image: cuModuleLoadData takes no length, so a truncated or altered
+    /// image must never reach the driver.</summary>
+    internal static byte[]? TryRead(string path, bool ptx)
     {
         try
         {
             if (!File.Exists(path))
                 return null;
-            var image = File.ReadAllBytes(path);
+            var file = File.ReadAllBytes(path);
+            var image = file.Length > HashBytes ? file[HashBytes..] : [];
             // PTX is handed to the driver as a C string: without its NUL the file was cut short.
-            if (image.Length == 0 || (ptx && image[^1] != 0))
+            if (image.Length == 0 || (ptx && image[^1] != 0) || !SHA256.HashData(image).AsSpan().SequenceEqual(file.AsSpan(0, HashBytes)))
             {
                 TryDelete(path);
                 return null;
@@ -161,14 +165,16 @@ internal static class CudaKernelCache
         }
     }
 
+    private const int HashBytes = 32;
+
     // Written to a temporary file and renamed over the target, so a reader sees the old file or the whole new one.
-    private static void TryWrite(string path, byte[] image)
+    internal static void TryWrite(string path, byte[] image)
     {
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(temporary, image);
+            File.WriteAllBytes(temporary, [.. SHA256.HashData(image), .. image]);
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)

@@ -23,7 +23,7 @@ namespace StaticRnn.Cuda;
 public sealed class CudaScorer : IDisposable
 {
     private readonly CudaKernelDefinition _kernel;
-    private readonly int _chunkSequences;
+    private int _chunkSequences;
     private readonly int _launchSequences;
     private readonly object _gate = new();
     private readonly Slot[] _slots;
@@ -74,12 +74,18 @@ public sealed class CudaScorer : IDisposable
         ArgumentNullException.ThrowIfNull(kernel);
         options ??= new CudaScorerOptions();
         var launchSequences = LaunchSequences(kernel, options.ScratchBytesLimit);
-        var chunkSequences = ChunkSequences(kernel, options.SequencesPerChunk, options.ScratchBytesLimit);
+        // An automatic chunk size waits for the device's multiprocessor count (Initialize).
+        var chunkSequences = ChunkSequences(kernel, Math.Max(options.SequencesPerChunk, CudaScorerOptions.MinimumAutomaticChunk), options.ScratchBytesLimit);
 
         var scorer = new CudaScorer(kernel, chunkSequences, launchSequences);
         try
         {
             scorer.Initialize(weights, options.DeviceOrdinal, CudaKernelCache.DefaultCacheDirectory(options.CacheDirectory));
+            if (options.SequencesPerChunk == 0)
+            {
+                var multiprocessors = Attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, scorer._device);
+                scorer._chunkSequences = AutomaticChunkSequences(kernel, multiprocessors, options.ScratchBytesLimit);
+            }
             return scorer;
         }
         catch (EntryPointNotFoundException e)
@@ -182,6 +188,15 @@ public sealed class CudaScorer : IDisposable
         var perBlock = kernel.SequencesPerBlock;
         var chunk = Math.Max(1, sequencesPerChunk / perBlock) * (long)perBlock;
         return (int)Math.Min(chunk, LaunchSequences(kernel, scratchBytesLimit));
+    }
+
+    /// <summary>The automatic chunk: <see cref="CudaScorerOptions.AutomaticBlocksPerMultiprocessor"/> blocks per
+    /// multiprocessor, at least <see cref="CudaScorerOptions.MinimumAutomaticChunk"/> sequences.</summary>
+    internal static int AutomaticChunkSequences(CudaKernelDefinition kernel, int multiprocessors, long scratchBytesLimit)
+    {
+        var filling = (long)multiprocessors * CudaScorerOptions.AutomaticBlocksPerMultiprocessor * kernel.SequencesPerBlock;
+        var sequences = (int)Math.Min(int.MaxValue, Math.Max(filling, CudaScorerOptions.MinimumAutomaticChunk));
+        return ChunkSequences(kernel, sequences, scratchBytesLimit);
     }
 
     // ---- Validation (no device needed) ----
@@ -412,6 +427,8 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         CheckBatch(batch);
         MakeCurrent();
+        // Scratch is (re)allocated here, before MeasureResident's start event, so no allocation is timed.
+        _slots[0].EnsureScratch(Math.Min(batch.Sequences, _launchSequences));
         return _slots[0].Stream();
     }
 
@@ -419,7 +436,6 @@ public sealed class CudaScorer : IDisposable
     {
         var slot = _slots[0];
         var piece = Math.Min(batch.Sequences, _launchSequences);
-        slot.EnsureScratch(piece);
         for (int start = 0, n; start < batch.Sequences; start += n)
         {
             n = Math.Min(piece, batch.Sequences - start);

@@ -5,12 +5,17 @@ namespace StaticRnn.Cuda;
 /// <summary>Settings for <see cref="CudaScorer"/>; each setter checks its value.</summary>
 public sealed class CudaScorerOptions
 {
-    internal const int DefaultSequencesPerChunk = 16384;
+    /// <summary>The automatic chunk is at least this many sequences...</summary>
+    internal const int MinimumAutomaticChunk = 16384;
+
+    /// <summary>...and at least this many blocks per multiprocessor: two waves at two blocks per SM, so each chunk's
+    /// launch fills the GPU while the other chunk's copies run.</summary>
+    internal const int AutomaticBlocksPerMultiprocessor = 4;
 
     internal const long DefaultScratchBytesLimit = 512L * 1024 * 1024;
 
     private int _deviceOrdinal;
-    private int _sequencesPerChunk = DefaultSequencesPerChunk;
+    private int _sequencesPerChunk;
     private long _scratchBytesLimit = DefaultScratchBytesLimit;
 
     /// <summary>The CUDA device to use, as the driver numbers them (CUDA_VISIBLE_DEVICES applies). Default 0.</summary>
@@ -30,13 +35,14 @@ public sealed class CudaScorerOptions
 
     /// <summary>Sequences per chunk when scoring from host memory: copies of one chunk overlap the kernel of the
     /// previous one. Rounded down to whole blocks (at least one), and lowered further if a chunk's scratch would
-    /// exceed <see cref="ScratchBytesLimit"/>. Default 16384.</summary>
+    /// exceed <see cref="ScratchBytesLimit"/>. Default 0: automatic, enough blocks for four per multiprocessor of
+    /// the device and at least 16,384 sequences.</summary>
     public int SequencesPerChunk
     {
         get => _sequencesPerChunk;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
             _sequencesPerChunk = value;
         }
     }

@@ -19,8 +19,13 @@ internal static class NativeLibraryProbe
 
     private static readonly Lazy<ProbeResult> s_driver =
         new(() => Probe(DriverCandidates(OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable)));
-    private static readonly Lazy<ProbeResult> s_nvrtc =
-        new(() => Probe(NvrtcCandidates(OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable)));
+    private static readonly Lazy<ProbeResult> s_nvrtc = new(() =>
+    {
+        var result = Probe(NvrtcCandidates(OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable));
+        if (result.Handle != 0)
+            LoadNvrtcBuiltins(result.Tried[^1]);
+        return result;
+    });
 
     // An assembly gets one resolver, ever: registering it here, in the one type every CUDA entry point touches
     // first, makes it happen exactly once.
@@ -81,6 +86,31 @@ internal static class NativeLibraryProbe
         }
         handle = 0;
         return false;
+    }
+
+    /// <summary>
+    /// NVRTC loads its builtins library (libnvrtc-builtins.so.X.Y, nvrtc-builtins64_XY.dll) by name at compile time,
+    /// through the system's search. When NVRTC itself came from a full path outside that search, the builtins beside
+    /// it would not be found (NVRTC_ERROR_BUILTIN_OPERATION_FAILURE), so they are loaded first from the same
+    /// directory: the system loader then finds them already loaded. Best effort; a failure here shows at compile.
+    /// </summary>
+    private static void LoadNvrtcBuiltins(string nvrtcPath)
+    {
+        try
+        {
+            var directory = System.IO.Path.GetDirectoryName(nvrtcPath);
+            if (string.IsNullOrEmpty(directory) || !System.IO.Directory.Exists(directory))
+                return;
+            var pattern = OperatingSystem.IsWindows() ? "nvrtc-builtins64_*.dll" : "libnvrtc-builtins.so.*";
+            foreach (var builtins in System.IO.Directory.GetFiles(directory, pattern))
+            {
+                if (NativeLibrary.TryLoad(builtins, out _))
+                    return;
+            }
+        }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The driver library's candidates, in probe order: the override variable, then the driver's names.</summary>

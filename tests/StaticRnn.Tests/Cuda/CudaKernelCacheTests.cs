@@ -81,4 +81,41 @@ public class CudaKernelCacheTests
         Assert.Null(CudaKernelCache.CacheDirectory(null, emptyVariable, local));
         Assert.Null(CudaKernelCache.CacheDirectory(null, none, ""));
     }
+
+    [Fact]
+    public void A_cache_file_reaches_the_driver_only_whole_and_unaltered()
+    {
+        var directory = Directory.CreateTempSubdirectory("staticrnn-cache-test-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "k.cubin");
+            var image = new byte[1000];
+            new Random(3).NextBytes(image);
+            CudaKernelCache.TryWrite(path, image);
+            Assert.Equal(image, CudaKernelCache.TryRead(path, ptx: false));
+
+            // Cut short: rejected, and the file deleted so the next compile replaces it.
+            File.WriteAllBytes(path, File.ReadAllBytes(path)[..^10]);
+            Assert.Null(CudaKernelCache.TryRead(path, ptx: false));
+            Assert.False(File.Exists(path));
+
+            // One byte changed.
+            CudaKernelCache.TryWrite(path, image);
+            var altered = File.ReadAllBytes(path);
+            altered[500] ^= 1;
+            File.WriteAllBytes(path, altered);
+            Assert.Null(CudaKernelCache.TryRead(path, ptx: false));
+
+            // PTX must end with its NUL.
+            var ptx = "// PTX\n"u8.ToArray();
+            CudaKernelCache.TryWrite(path, ptx);
+            Assert.Null(CudaKernelCache.TryRead(path, ptx: true));
+            CudaKernelCache.TryWrite(path, [.. ptx, 0]);
+            Assert.Equal((byte[])[.. ptx, 0], CudaKernelCache.TryRead(path, ptx: true));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }

@@ -18,17 +18,27 @@ public class CudaScorerTests
         var options = new CudaScorerOptions();
         Assert.Equal(0, options.DeviceOrdinal);
         Assert.Null(options.CacheDirectory);
-        Assert.Equal(16384, options.SequencesPerChunk);
+        Assert.Equal(0, options.SequencesPerChunk);   // automatic
         Assert.Equal(512L * 1024 * 1024, options.ScratchBytesLimit);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => options.DeviceOrdinal = -1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => options.SequencesPerChunk = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.SequencesPerChunk = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ScratchBytesLimit = 0);
         options.DeviceOrdinal = 2;
         options.SequencesPerChunk = 1;
         options.ScratchBytesLimit = 1;
         options.CacheDirectory = "";
         Assert.Equal((2, 1, 1L, ""), (options.DeviceOrdinal, options.SequencesPerChunk, options.ScratchBytesLimit, options.CacheDirectory));
+    }
+
+    [Theory]
+    [InlineData(132, 32, 16896)]    // H100, hidden 128: 4 blocks per SM
+    [InlineData(132, 128, 67584)]   // H100, small hidden sizes
+    [InlineData(20, 32, 16384)]     // a small GPU: the 16,384 floor
+    public void The_automatic_chunk_fills_the_device(int multiprocessors, int sequencesPerBlock, int expected)
+    {
+        var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, sequencesPerBlock, 256, 1024, 0);
+        Assert.Equal(expected, CudaScorer.AutomaticChunkSequences(kernel, multiprocessors, CudaScorerOptions.DefaultScratchBytesLimit));
     }
 
     [Fact]
