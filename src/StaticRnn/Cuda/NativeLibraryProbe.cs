@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -21,7 +22,7 @@ internal static class NativeLibraryProbe
         new(() => Probe(DriverCandidates(OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable)));
     private static readonly Lazy<ProbeResult> s_nvrtc = new(() =>
     {
-        var result = Probe(NvrtcCandidates(OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable));
+        var result = Probe(NvrtcCandidates(OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable, DriverCudaMajor()));
         if (result.Handle != 0)
             LoadNvrtcBuiltins(result.Tried[^1]);
         return result;
@@ -131,16 +132,22 @@ internal static class NativeLibraryProbe
         return names;
     }
 
+    /// <summary>The CUDA major version of the loaded driver (13 for a CUDA 13 driver), or null when it is not loaded.</summary>
+    private static int? DriverCudaMajor() =>
+        IsDriverLoaded && CudaDriver.cuDriverGetVersion(out var version) == CudaDriver.CUDA_SUCCESS ? version / 1000 : null;
+
     /// <summary>NVRTC's candidates, in probe order: the override variable, the sonames (newest first), then the same
-    /// names in the CUDA Toolkit's usual directories.</summary>
-    internal static IReadOnlyList<string> NvrtcCandidates(bool windows, Func<string, string?> environment)
+    /// names in the CUDA Toolkit's usual directories. With <paramref name="driverMajor"/>, versions newer than the
+    /// driver's CUDA are left out: the driver could not load what they compile.</summary>
+    internal static IReadOnlyList<string> NvrtcCandidates(bool windows, Func<string, string?> environment, int? driverMajor = null)
     {
         var separator = windows ? '\\' : '/';
         var names = new List<string>();
         AddOverride(names, environment(NvrtcOverrideVariable));
-        string[] sonames = windows
-            ? ["nvrtc64_130_0.dll", "nvrtc64_120_0.dll", "nvrtc64_112_0.dll"]
-            : ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"];
+        (string Name, int Major)[] versions = windows
+            ? [("nvrtc64_130_0.dll", 13), ("nvrtc64_120_0.dll", 12), ("nvrtc64_112_0.dll", 11)]
+            : [("libnvrtc.so.13", 13), ("libnvrtc.so.12", 12), ("libnvrtc.so.11.2", 11), ("libnvrtc.so", 0)];
+        var sonames = versions.Where(v => driverMajor is not { } major || v.Major <= major).Select(v => v.Name).ToArray();
         names.AddRange(sonames);
 
         var directories = new List<string>();

@@ -86,4 +86,17 @@ public class NativeLibraryProbeTests
         foreach (var name in names)
             yield return directory + name;
     }
+
+    [Fact]
+    public void Nvrtc_newer_than_the_driver_is_not_tried()
+    {
+        var forCuda12 = NativeLibraryProbe.NvrtcCandidates(windows: false, _ => null, driverMajor: 12);
+        Assert.DoesNotContain(forCuda12, name => name.EndsWith("libnvrtc.so.13", StringComparison.Ordinal));
+        Assert.Equal("libnvrtc.so.12", forCuda12[0]);
+        var forCuda13 = NativeLibraryProbe.NvrtcCandidates(windows: false, _ => null, driverMajor: 13);
+        Assert.Equal("libnvrtc.so.13", forCuda13[0]);
+        // The override is the user's choice and stays first whatever the driver.
+        var overridden = NativeLibraryProbe.NvrtcCandidates(false, name => name == NativeLibraryProbe.NvrtcOverrideVariable ? "/opt/nvrtc13/libnvrtc.so.13" : null, driverMajor: 12);
+        Assert.Equal("/opt/nvrtc13/libnvrtc.so.13", overridden[0]);
+    }
 }
