@@ -7,7 +7,9 @@ using StaticRnn.Cuda;
 
 namespace StaticRnn.CudaBench;
 
-/// <summary>The <c>bench</c> mode: device-resident time (CUDA events) and end-to-end <c>Score</c> time from host memory.</summary>
+/// <summary>The <c>bench</c> mode: device-resident time (CUDA events) and end-to-end <c>Score</c> time from host memory,
+/// with the recurrent weights staged in shared memory (the default); the resident time again with staging off, since
+/// whether staging pays (it costs blocks per multiprocessor) is for the device to say.</summary>
 public static class Bench
 {
     private const int InputSets = 3;
@@ -15,7 +17,7 @@ public static class Bench
     /// <summary>Sequences of each input set checked against the CPU after the timed runs.</summary>
     private const int Checked = 256;
 
-    private sealed record Row(BenchModel Model, double CreateMs, Timing Resident, Timing Score, int Batch)
+    private sealed record Row(BenchModel Model, double CreateMs, int StagedBytes, Timing Resident, Timing? Unstaged, Timing Score, int Batch)
     {
         public double ResidentSeqPerSecond => Batch / (Resident.Median / 1e3);
         public double ScoreSeqPerSecond => Batch / (Score.Median / 1e3);
@@ -68,12 +70,14 @@ public static class Bench
         Console.WriteLine($"StaticRnn CUDA, {device} (compute capability {capability}), batch {batch}, T = {models.FirstOrDefault()?.SequenceLength}, " +
                           $"median of {repeats} (min-max)");
         Console.WriteLine();
-        Console.WriteLine("| model | resident ms | resident seq/s | resident GFLOP/s | Score ms (from host) | Score seq/s | host/transfer ms (share) | create ms |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| model | staged KiB | resident ms | resident seq/s | resident GFLOP/s | resident ms, staging off | Score ms (from host) | Score seq/s | host/transfer ms (share) | create ms |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
-            Console.WriteLine($"| {r.Model.Name} | {Fmt.F(r.Resident.Median)} ({Fmt.F(r.Resident.Min)}-{Fmt.F(r.Resident.Max)}) | {Fmt.Rate(r.ResidentSeqPerSecond)} | " +
-                              $"{Fmt.F(r.ResidentGflops, "0")} | {Fmt.F(r.Score.Median)} ({Fmt.F(r.Score.Min)}-{Fmt.F(r.Score.Max)}) | {Fmt.Rate(r.ScoreSeqPerSecond)} | " +
+            var unstaged = r.Unstaged is { } u ? $"{Fmt.F(u.Median)} ({Fmt.F(u.Min)}-{Fmt.F(u.Max)})" : "-";
+            Console.WriteLine($"| {r.Model.Name} | {Fmt.F(r.StagedBytes / 1024.0, "0")} | {Fmt.F(r.Resident.Median)} ({Fmt.F(r.Resident.Min)}-{Fmt.F(r.Resident.Max)}) | " +
+                              $"{Fmt.Rate(r.ResidentSeqPerSecond)} | {Fmt.F(r.ResidentGflops, "0")} | {unstaged} | " +
+                              $"{Fmt.F(r.Score.Median)} ({Fmt.F(r.Score.Min)}-{Fmt.F(r.Score.Max)}) | {Fmt.Rate(r.ScoreSeqPerSecond)} | " +
                               $"{Fmt.F(r.TransferMs)} ({Fmt.F(100 * r.TransferMs / r.Score.Median, "0")}%) | {Fmt.F(r.CreateMs, "0")} |");
         }
 
@@ -105,7 +109,9 @@ public static class Bench
                     json.WriteNumber("outputSize", r.Model.OutputSize);
                     json.WriteNumber("flopsPerSequence", r.Model.FlopsPerSequence);
                     json.WriteNumber("createMs", r.CreateMs);
+                    json.WriteNumber("stagedWeightBytes", r.StagedBytes);
                     r.Resident.Write(json, "residentMs");
+                    r.Unstaged?.Write(json, "residentUnstagedMs");
                     r.Score.Write(json, "scoreMs");
                     json.WriteNumber("residentSeqPerSecond", r.ResidentSeqPerSecond);
                     json.WriteNumber("scoreSeqPerSecond", r.ScoreSeqPerSecond);
@@ -163,49 +169,62 @@ public static class Bench
             }
         }
 
-        // Device-resident: each set uploaded once, into its own batch.
-        var batches = new List<CudaBatch>();
-        try
+        // Device-resident: each set uploaded once, into its own batch of the scorer that times it.
+        Timing Resident(CudaScorer timed, string what)
         {
-            foreach (var set in inputs)
+            var batches = new List<CudaBatch>();
+            try
             {
-                var b = scorer.AllocateBatch(batch);
-                batches.Add(b);
-                b.Upload(set);
+                foreach (var set in inputs)
+                {
+                    var b = timed.AllocateBatch(batch);
+                    batches.Add(b);
+                    b.Upload(set);
+                }
+                for (var i = 0; i < warmup; i++)
+                    timed.MeasureResident(batches[i % InputSets]);
+                var resident = new double[repeats];
+                for (var i = 0; i < repeats; i++)
+                    resident[i] = timed.MeasureResident(batches[i % InputSets]).TotalMilliseconds;
+                for (var s = 0; s < InputSets; s++)
+                {
+                    outputs.AsSpan().Fill(float.NaN);
+                    batches[s].Download(outputs);
+                    Verify(what, s);
+                }
+                var timing = new Timing(resident);
+                Console.WriteLine($"  {what + ":",-24} median {Fmt.F(timing.Median)} ms ({Fmt.F(timing.Min)}-{Fmt.F(timing.Max)})");
+                return timing;
             }
-            for (var i = 0; i < warmup; i++)
-                scorer.MeasureResident(batches[i % InputSets]);
-            var resident = new double[repeats];
-            for (var i = 0; i < repeats; i++)
-                resident[i] = scorer.MeasureResident(batches[i % InputSets]).TotalMilliseconds;
-            for (var s = 0; s < InputSets; s++)
+            finally
             {
-                outputs.AsSpan().Fill(float.NaN);
-                batches[s].Download(outputs);
-                Verify("resident", s);
+                foreach (var b in batches) b.Dispose();
             }
-            var residentTiming = new Timing(resident);
-            Console.WriteLine($"  MeasureResident: median {Fmt.F(residentTiming.Median)} ms ({Fmt.F(residentTiming.Min)}-{Fmt.F(residentTiming.Max)})");
+        }
 
-            // End to end from managed host memory: poisoned outputs before every run, checked after it (outside the timing).
-            for (var i = 0; i < warmup; i++)
-                scorer.Score(inputs[i % InputSets], outputs);
-            var score = new double[repeats];
-            for (var i = 0; i < repeats; i++)
-            {
-                outputs.AsSpan().Fill(float.NaN);
-                var start = Stopwatch.GetTimestamp();
-                scorer.Score(inputs[i % InputSets], outputs);
-                score[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                Verify($"Score run {i}", i % InputSets);
-            }
-            var scoreTiming = new Timing(score);
-            Console.WriteLine($"  Score:           median {Fmt.F(scoreTiming.Median)} ms ({Fmt.F(scoreTiming.Min)}-{Fmt.F(scoreTiming.Max)})");
-            return new Row(model, createMs, residentTiming, scoreTiming, batch);
-        }
-        finally
+        Console.WriteLine($"  staged recurrent weights: {scorer.StagedWeightBytes} bytes per block");
+        var residentTiming = Resident(scorer, "resident");
+        Timing? unstagedTiming = null;
+        if (scorer.StagedWeightBytes > 0)
         {
-            foreach (var b in batches) b.Dispose();
+            using var unstaged = model.CreateCudaScorer(new CudaScorerOptions { StagedWeightBytesLimit = 0 });
+            unstagedTiming = Resident(unstaged, "resident, staging off");
         }
+
+        // End to end from managed host memory: poisoned outputs before every run, checked after it (outside the timing).
+        for (var i = 0; i < warmup; i++)
+            scorer.Score(inputs[i % InputSets], outputs);
+        var score = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            outputs.AsSpan().Fill(float.NaN);
+            var start = Stopwatch.GetTimestamp();
+            scorer.Score(inputs[i % InputSets], outputs);
+            score[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            Verify($"Score run {i}", i % InputSets);
+        }
+        var scoreTiming = new Timing(score);
+        Console.WriteLine($"  {"Score:",-24} median {Fmt.F(scoreTiming.Median)} ms ({Fmt.F(scoreTiming.Min)}-{Fmt.F(scoreTiming.Max)})");
+        return new Row(model, createMs, scorer.StagedWeightBytes, residentTiming, unstagedTiming, scoreTiming, batch);
     }
 }

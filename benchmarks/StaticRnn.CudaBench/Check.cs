@@ -159,7 +159,7 @@ public static class Check
         try
         {
             Console.WriteLine($"  device: {scorer.DeviceName}, compute capability {scorer.ComputeCapability}; " +
-                              $"CreateCudaScorer (empty cache, compiles): {Fmt.F(coldMs, "0.0")} ms");
+                              $"CreateCudaScorer (empty cache, compiles): {Fmt.F(coldMs, "0.0")} ms; recurrent weights staged in shared memory: {scorer.StagedWeightBytes} bytes per block");
             results.Expect(scorer.InputsPerSequence == model.InputsPerSequence && scorer.OutputSize == model.OutputSize && scorer.TakesTokens == model.TakesTokens,
                 $"{name} scorer shape",
                 $"InputsPerSequence {scorer.InputsPerSequence} (want {model.InputsPerSequence}), OutputSize {scorer.OutputSize} " +
@@ -183,15 +183,18 @@ public static class Check
                 var offset = offsets.Next(total, n);
                 results.Try($"{name} Score n={n}", () => ScoreCheck(scorer, model, inputs, cpu, offset, n, results, $"{name} Score n={n}"));
             }
+            // Other chunks, and a third of the staged weights: the split between rows in shared and in global memory.
             var chunk = 8 * block;
-            results.Try($"{name} Score, SequencesPerChunk = {chunk}", () =>
+            var staging = scorer.StagedWeightBytes / 3;
+            var setup = $"SequencesPerChunk = {chunk}, StagedWeightBytesLimit = {staging}";
+            results.Try($"{name} Score, {setup}", () =>
             {
-                using var chunked = model.CreateCudaScorer(new CudaScorerOptions { CacheDirectory = cacheDir, SequencesPerChunk = chunk });
+                using var chunked = model.CreateCudaScorer(new CudaScorerOptions { CacheDirectory = cacheDir, SequencesPerChunk = chunk, StagedWeightBytesLimit = staging });
                 foreach (var n in new[] { 4099, Largest })
                 {
                     var offset = offsets.Next(total, n);
-                    results.Try($"{name} Score n={n} chunk={chunk}",
-                        () => ScoreCheck(chunked, model, inputs, cpu, offset, n, results, $"{name} Score n={n}, SequencesPerChunk = {chunk}"));
+                    results.Try($"{name} Score n={n}, {setup}",
+                        () => ScoreCheck(chunked, model, inputs, cpu, offset, n, results, $"{name} Score n={n}, {setup}"));
                 }
             });
 

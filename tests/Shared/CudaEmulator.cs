@@ -35,7 +35,10 @@ public static class CudaEmulator
         }
     }
 
-    public static float[] Run(CudaKernelDefinition kernel, float[] weights, int sequences, byte[] inputs, int outputCount, bool tokens)
+    /// <summary>Runs the kernel over <paramref name="sequences"/> sequences with <paramref name="stagedFloats"/> floats
+    /// of shared memory for recurrent weights (what CudaScorer.StagedFloats gives it on a device).</summary>
+    public static float[] Run(CudaKernelDefinition kernel, float[] weights, int sequences, byte[] inputs, int outputCount, bool tokens,
+        int stagedFloats = 0)
     {
         var runner = Build(kernel, tokens);
         var work = Directory.CreateTempSubdirectory("staticrnn-launch-");
@@ -45,8 +48,8 @@ public static class CudaEmulator
             var outputs = Path.Combine(work.FullName, "outputs.bin");
             using (var file = new BinaryWriter(File.Create(launch)))
             {
-                foreach (var value in new[] { sequences, kernel.SequencesPerBlock, kernel.ThreadsPerBlock, kernel.SharedMemoryBytes,
-                             kernel.ScratchFloatsPerSequence, weights.Length, inputs.Length / 4, outputCount })
+                foreach (var value in new[] { sequences, kernel.SequencesPerBlock, kernel.ThreadsPerBlock, kernel.SharedMemoryBytes + stagedFloats * 4,
+                             kernel.ScratchFloatsPerSequence, weights.Length, inputs.Length / 4, outputCount, stagedFloats })
                     file.Write(value);
                 foreach (var weight in weights)
                     file.Write(weight);
@@ -65,8 +68,10 @@ public static class CudaEmulator
 
     private static string Build(CudaKernelDefinition kernel, bool tokens)
     {
+        // Keyed by everything that goes into the build, the runner and the emulation layer included.
         var header = File.ReadAllText(Path.Combine(EmulationDirectory, "..", "..", "src", "StaticRnn", "Cuda", "staticrnn.cuh"));
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(kernel.Source + header + kernel.EntryPoint + tokens)))[..16];
+        var emulationSources = File.ReadAllText(Path.Combine(EmulationDirectory, "runner.cpp")) + File.ReadAllText(Path.Combine(EmulationDirectory, "emulation.h"));
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(kernel.Source + header + emulationSources + kernel.EntryPoint + tokens)))[..16];
         var directory = Path.Combine(Path.GetTempPath(), "staticrnn-cuda-emulation", hash);
         var runner = Path.Combine(directory, "runner");
         if (File.Exists(runner))

@@ -4,8 +4,9 @@
 //           -DKERNEL_INPUT=float runner.cpp -o runner
 //   runner launch.bin outputs.bin
 //
-// launch.bin: eight int32 (sequences, sequences per block, threads per block, shared memory bytes, scratch floats
-// per sequence, weight floats, input values, output floats), then the weights (float32), then the inputs
+// launch.bin: nine int32 (sequences, sequences per block, threads per block, shared memory bytes, scratch floats
+// per sequence, weight floats, input values, output floats, staged weight floats: the kernel's last argument, already
+// counted in the shared memory bytes), then the weights (float32), then the inputs
 // (float32 or int32). outputs.bin: the output floats. Outputs and scratch start as NaN, so an output the kernel
 // never writes, or scratch it reads before writing, shows. The block's shared memory ends where an inaccessible
 // page begins, so a read past the end of the allocation faults here as it does on a GPU.
@@ -25,9 +26,9 @@ int main(int argc, char** argv)
     if (argc != 3) { std::fprintf(stderr, "usage: runner launch.bin outputs.bin\n"); return 2; }
     FILE* in = std::fopen(argv[1], "rb");
     if (!in) { std::perror(argv[1]); return 2; }
-    int32_t h[8];
+    int32_t h[9];
     if (std::fread(h, sizeof h, 1, in) != 1) { std::fprintf(stderr, "short header\n"); return 2; }
-    const int sequences = h[0], perBlock = h[1], threads = h[2], sharedBytes = h[3], scratchPerSequence = h[4];
+    const int sequences = h[0], perBlock = h[1], threads = h[2], sharedBytes = h[3], scratchPerSequence = h[4], staged = h[8];
     std::vector<float> weights(h[5]), outputs(h[7], std::numeric_limits<float>::quiet_NaN());
     std::vector<KERNEL_INPUT> inputs(h[6]);
     if (std::fread(weights.data(), sizeof(float), weights.size(), in) != weights.size()
@@ -54,7 +55,7 @@ int main(int argc, char** argv)
         for (int t = 0; t < threads; ++t)
             workers.emplace_back([&, t] {
                 threadIdx.x = t;
-                KERNEL_ENTRY(weights.data(), inputs.data(), outputs.data(), scratchPerSequence ? scratch.data() : nullptr, sequences);
+                KERNEL_ENTRY(weights.data(), inputs.data(), outputs.data(), scratchPerSequence ? scratch.data() : nullptr, sequences, staged);
             });
         for (auto& w : workers) w.join();
     }

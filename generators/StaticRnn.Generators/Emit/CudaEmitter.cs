@@ -11,7 +11,7 @@ namespace StaticRnn.Generators.Emit;
 /// (<c>StaticRnn.Cuda.CudaKernelDefinition</c>).</summary>
 internal sealed record CudaKernel(
     string EntryPoint, string Source, int SequencesPerBlock, int ThreadsPerBlock, int SharedMemoryBytes, int ScratchFloatsPerSequence,
-    IReadOnlyList<CudaWeight> Weights)
+    int RecurrentWeightFloats, IReadOnlyList<CudaWeight> Weights)
 {
     /// <summary>Floats in the weight buffer the kernel reads.</summary>
     public int WeightCount => Weights.Count == 0 ? 0 : Weights[Weights.Count - 1].Offset + Weights[Weights.Count - 1].Count;
@@ -72,7 +72,8 @@ internal static class CudaEmitter
         writer.Line("public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(");
         writer.Line($"    entryPoint: \"{kernel.EntryPoint}\", source: CudaKernelSource,");
         writer.Line($"    sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: {(tokens ? "VocabularySize" : "0")}, outputSize: OutputSize,");
-        writer.Line($"    sequencesPerBlock: {kernel.SequencesPerBlock}, threadsPerBlock: {kernel.ThreadsPerBlock}, sharedMemoryBytes: {kernel.SharedMemoryBytes}, scratchFloatsPerSequence: {kernel.ScratchFloatsPerSequence});");
+        writer.Line($"    sequencesPerBlock: {kernel.SequencesPerBlock}, threadsPerBlock: {kernel.ThreadsPerBlock}, sharedMemoryBytes: {kernel.SharedMemoryBytes}, scratchFloatsPerSequence: {kernel.ScratchFloatsPerSequence},");
+        writer.Line($"    recurrentWeightFloats: {kernel.RecurrentWeightFloats});");
         writer.Line();
 
         writer.Line("/// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>");
@@ -213,7 +214,7 @@ internal static class CudaEmitter
             source.Line();
             source.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS) {entryPoint}(");
             source.Line($"    const float* __restrict__ weights, const {(network.TakesTokens ? "int" : "float")}* __restrict__ inputs, float* __restrict__ outputs,");
-            source.Line("    float* __restrict__ scratch, int sequences)");
+            source.Line("    float* __restrict__ scratch, int sequences, int staged_floats)");
             source.Line("{");
             source.Line("    STATICRNN_SHARED_MEMORY(shared);");
             source.Line("    const int first = blockIdx.x * SEQUENCES;   // the block's first sequence");
@@ -232,7 +233,10 @@ internal static class CudaEmitter
             source.Line("}");
 
             var weights = _weights.Values.OrderBy(w => w.Offset).ToList();
-            return new CudaKernel(entryPoint, source.ToString(), _sequences, Threads, total * 4, scratchPerSequence, weights);
+            // The largest recurrent matrix: the most shared memory staging can use (staticrnn.cuh, recurrent_layer).
+            var recurrentWeightFloats = network.Layers.OfType<RecurrentLayer>()
+                .Select(r => r.HiddenSize * r.Gates * ((r.HiddenSize + 15) / 16 * 16)).DefaultIfEmpty(0).Max();
+            return new CudaKernel(entryPoint, source.ToString(), _sequences, Threads, total * 4, scratchPerSequence, recurrentWeightFloats, weights);
         }
 
         private static string Describe(Flow flow, bool tokens) =>
@@ -364,7 +368,7 @@ internal static class CudaEmitter
                     var extra = cell.HiddenBias is not null ? Weight(cell.HiddenBias.Name) : cell.Peepholes is not null ? Weight(cell.Peepholes.Name) : "nullptr";
                     _body.Line($"recurrent_layer<{CellName(layer)}, {hidden}, {cell.InputWidth}, SEQUENCE_LENGTH, {Bool(cell.Backward)}, ACT_{ActivationName(layer.Activation)}, " +
                         $"{Bool(layer.Form.Peephole)}, {Bool(layer.Form.CoupledInputForget)}, {Bool(steps)}, {Bool(!steps)}>(");
-                    _body.Line($"    {Weight(cell.InputWeights.Name)}, {Weight(cell.RecurrentWeights.Name)}, {Weight(cell.Bias.Name)}, {extra}, shared,");
+                    _body.Line($"    {Weight(cell.InputWeights.Name)}, {Weight(cell.RecurrentWeights.Name)}, {Weight(cell.Bias.Name)}, {extra}, shared, staged_floats,");
                     _body.Line($"    [&](int s, int t, int i) {{ return {Load(source, true, k == 0 ? input.Width : directions * hidden, "i")}; }},");
                     _body.Line(steps
                         ? $"    [&](int s, int t, int u, float h) {{ {Store(target, true, targetWidth, at, "h")} }},"

@@ -6,8 +6,9 @@ namespace StaticRnn.Cuda;
 /// <summary>
 /// A model's CUDA kernel as the generator wrote it: its source, its entry point and the launch shape.
 /// The entry point has the fixed signature
-/// <c>extern "C" __global__ void ENTRY(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences)</c>,
-/// where <c>inputs</c> holds floats or, for models that take tokens, ints; it runs in blocks of
+/// <c>extern "C" __global__ void ENTRY(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences, int staged_floats)</c>,
+/// where <c>inputs</c> holds floats or, for models that take tokens, ints, and <c>staged_floats</c> is how many floats
+/// of dynamic shared memory after <see cref="SharedMemoryBytes"/> the launch added for recurrent weights; it runs in blocks of
 /// <see cref="ThreadsPerBlock"/> threads, each block scoring <see cref="SequencesPerBlock"/> sequences.
 /// </summary>
 /// <remarks>Public only so generated code in user assemblies can create it; not a supported API.</remarks>
@@ -25,8 +26,11 @@ public sealed class CudaKernelDefinition
     /// <param name="threadsPerBlock">Threads per block.</param>
     /// <param name="sharedMemoryBytes">Dynamic shared memory per block.</param>
     /// <param name="scratchFloatsPerSequence">Global scratch floats each sequence needs during a launch (0 for none).</param>
+    /// <param name="recurrentWeightFloats">The largest recurrent weight matrix, in floats: the most shared memory the
+    /// kernel can use to keep recurrent weights there (0 for a kernel that keeps none).</param>
     public CudaKernelDefinition(string entryPoint, string source, int sequenceLength, int inputSize, int vocabularySize,
-        int outputSize, int sequencesPerBlock, int threadsPerBlock, int sharedMemoryBytes, int scratchFloatsPerSequence)
+        int outputSize, int sequencesPerBlock, int threadsPerBlock, int sharedMemoryBytes, int scratchFloatsPerSequence,
+        int recurrentWeightFloats = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         if (!IsIdentifier(entryPoint))
@@ -43,6 +47,7 @@ public sealed class CudaKernelDefinition
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threadsPerBlock, 1024);
         ArgumentOutOfRangeException.ThrowIfNegative(sharedMemoryBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(scratchFloatsPerSequence);
+        ArgumentOutOfRangeException.ThrowIfNegative(recurrentWeightFloats);
         if ((long)sequenceLength * inputSize > int.MaxValue)
             throw new ArgumentException($"A sequence of {sequenceLength} steps × {inputSize} inputs is more values than a span holds.", nameof(sequenceLength));
 
@@ -56,6 +61,7 @@ public sealed class CudaKernelDefinition
         ThreadsPerBlock = threadsPerBlock;
         SharedMemoryBytes = sharedMemoryBytes;
         ScratchFloatsPerSequence = scratchFloatsPerSequence;
+        RecurrentWeightFloats = recurrentWeightFloats;
     }
 
     /// <summary>The kernel's extern "C" name.</summary>
@@ -87,6 +93,9 @@ public sealed class CudaKernelDefinition
 
     /// <summary>Global scratch floats per sequence during a launch.</summary>
     public int ScratchFloatsPerSequence { get; }
+
+    /// <summary>The largest recurrent weight matrix, in floats: the most the kernel can keep in shared memory.</summary>
+    public int RecurrentWeightFloats { get; }
 
     /// <summary>Whether the model takes int tokens rather than float features.</summary>
     public bool TakesTokens => VocabularySize > 0;

@@ -32,6 +32,7 @@ public sealed class CudaScorer : IDisposable
     private nint _context;
     private nint _module;
     private nint _function;
+    private int _stagedFloats;       // recurrent weights kept in shared memory (staticrnn.cuh, recurrent_layer)
     private ulong _weights;
     private nint _startEvent;
     private nint _stopEvent;
@@ -50,6 +51,13 @@ public sealed class CudaScorer : IDisposable
 
     /// <summary>The GPU's compute capability, e.g. "9.0".</summary>
     public string ComputeCapability { get; private set; } = "";
+
+    /// <summary>Shared memory per block given to recurrent weights (see <see cref="CudaScorerOptions.StagedWeightBytesLimit"/>):
+    /// the device's per-block limit less what the kernel needs anyway, at most the largest recurrent matrix.</summary>
+    public int StagedWeightBytes => _stagedFloats * sizeof(float);
+
+    /// <summary>Dynamic shared memory per block at launch: the kernel's own and the staged weights.</summary>
+    private int LaunchSharedBytes => _kernel.SharedMemoryBytes + StagedWeightBytes;
 
     /// <summary>Values per sequence in the input: floats (steps × features) or tokens (one per step).</summary>
     public int InputsPerSequence => _kernel.InputsPerSequence;
@@ -80,7 +88,8 @@ public sealed class CudaScorer : IDisposable
         var scorer = new CudaScorer(kernel, chunkSequences, launchSequences);
         try
         {
-            scorer.Initialize(weights, options.DeviceOrdinal, CudaKernelCache.DefaultCacheDirectory(options.CacheDirectory));
+            scorer.Initialize(weights, options.DeviceOrdinal, CudaKernelCache.DefaultCacheDirectory(options.CacheDirectory),
+                options.StagedWeightBytesLimit);
             if (options.SequencesPerChunk == 0)
             {
                 var multiprocessors = Attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, scorer._device);
@@ -101,7 +110,7 @@ public sealed class CudaScorer : IDisposable
         }
     }
 
-    private unsafe void Initialize(ReadOnlySpan<float> weights, int ordinal, string? cacheDirectory)
+    private unsafe void Initialize(ReadOnlySpan<float> weights, int ordinal, string? cacheDirectory, int stagedWeightBytesLimit)
     {
         var count = CudaDriver.Initialize();
         if (ordinal >= count)
@@ -114,6 +123,7 @@ public sealed class CudaScorer : IDisposable
         var minor = Attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, _device);
         ComputeCapability = $"{major}.{minor}";
         CheckDeviceLimits();
+        _stagedFloats = StagedFloats(_kernel, Attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, _device), stagedWeightBytesLimit);
 
         Check(cuDevicePrimaryCtxRetain(out var context, _device), "cuDevicePrimaryCtxRetain");
         _context = context;
@@ -122,9 +132,9 @@ public sealed class CudaScorer : IDisposable
         Check(cuModuleGetFunction(out var function, _module, _kernel.EntryPoint), "cuModuleGetFunction",
             $"The kernel source must define extern \"C\" __global__ void {_kernel.EntryPoint}(...).");
         _function = function;
-        if (_kernel.SharedMemoryBytes > DefaultSharedMemoryLimit)
+        if (LaunchSharedBytes > DefaultSharedMemoryLimit)
         {
-            Check(cuFuncSetAttribute(_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, _kernel.SharedMemoryBytes),
+            Check(cuFuncSetAttribute(_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, LaunchSharedBytes),
                 "cuFuncSetAttribute");
         }
 
@@ -162,6 +172,14 @@ public sealed class CudaScorer : IDisposable
                     $"(compute capability {ComputeCapability}) allows at most {optIn}.");
             }
         }
+    }
+
+    /// <summary>Floats of recurrent weights to keep in shared memory: what the device's per-block limit leaves beside
+    /// the kernel's own shared memory, within the caller's limit, and no more than the largest recurrent matrix.</summary>
+    internal static int StagedFloats(CudaKernelDefinition kernel, int sharedBytesPerBlockOptIn, int stagedWeightBytesLimit)
+    {
+        var room = Math.Max(0, sharedBytesPerBlockOptIn - kernel.SharedMemoryBytes);
+        return Math.Min(kernel.RecurrentWeightFloats, Math.Min(room, stagedWeightBytesLimit) / sizeof(float));
     }
 
     /// <summary>The most sequences one launch may cover: whole blocks whose scratch fits the limit
@@ -349,10 +367,11 @@ public sealed class CudaScorer : IDisposable
     {
         var weights = _weights;
         var count = sequences;
+        var staged = _stagedFloats;
         // kernelParams: one pointer to each argument's value, in the kernel's parameter order.
-        var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count };
+        var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count, &staged };
         var blocks = (uint)(((long)sequences + _kernel.SequencesPerBlock - 1) / _kernel.SequencesPerBlock);
-        Check(cuLaunchKernel(_function, blocks, 1, 1, (uint)_kernel.ThreadsPerBlock, 1, 1, (uint)_kernel.SharedMemoryBytes,
+        Check(cuLaunchKernel(_function, blocks, 1, 1, (uint)_kernel.ThreadsPerBlock, 1, 1, (uint)LaunchSharedBytes,
             stream, arguments, null), "cuLaunchKernel");
     }
 

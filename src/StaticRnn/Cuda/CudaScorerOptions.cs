@@ -17,6 +17,7 @@ public sealed class CudaScorerOptions
     private int _deviceOrdinal;
     private int _sequencesPerChunk;
     private long _scratchBytesLimit = DefaultScratchBytesLimit;
+    private int _stagedWeightBytesLimit = int.MaxValue;
 
     /// <summary>The CUDA device to use, as the driver numbers them (CUDA_VISIBLE_DEVICES applies). Default 0.</summary>
     public int DeviceOrdinal
@@ -56,6 +57,21 @@ public sealed class CudaScorerOptions
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             _scratchBytesLimit = value;
+        }
+    }
+
+    /// <summary>The most shared memory per block, in bytes, that the kernel may fill with recurrent weights, so that
+    /// each step reads them there rather than from L1/L2. Each recurrent layer keeps as many of its first rows as fit;
+    /// the rest are read from global memory. Default <see cref="int.MaxValue"/>: as much as the device allows a block
+    /// (<see cref="CudaScorer.StagedWeightBytes"/> says what that came to). Lower it to keep more blocks per
+    /// multiprocessor; 0 reads every weight from global memory. Results are the same either way.</summary>
+    public int StagedWeightBytesLimit
+    {
+        get => _stagedWeightBytesLimit;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _stagedWeightBytesLimit = value;
         }
     }
 }

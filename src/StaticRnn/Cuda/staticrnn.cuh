@@ -16,7 +16,8 @@
 //
 // Weights are read in the CPU kernels' packed layout (StaticRnn.Runtime.WeightPacking): units in blocks of 16,
 // gates interleaved inside a block. A warp's 32 threads own 32 consecutive units, so each weight load is two
-// contiguous 64-byte runs.
+// contiguous 64-byte runs. After the regions above, a recurrent layer keeps as many rows of its recurrent weights in
+// shared memory as the launch gave it room for (recurrent_layer).
 //
 // Besides CUDA C++ this file uses only what tools/cuda-emulation/emulation.h also provides, so the same kernel
 // runs on the CPU in the tests that check it without a GPU.
@@ -79,14 +80,16 @@ __device__ __forceinline__ void load_run(const float* p, float (&v)[N])
     }
 }
 
-// acc[g][j] += sum over k < K of w[k * stride + base + 16 g] * v[k][first + j], for the first USED of G gates and
-// the thread's SPT sequences. Gates at and after SPLIT go to `rest` instead: a reset-after GRU keeps W_hn h apart.
-template <int G, int USED, int SPLIT, int K, int SPT, bool VEC4>
+// acc[g][j] += sum over k in [k_begin, k_end) of w[k * stride + base + GATE_STEP * g] * v[k][first + j], for the
+// first USED of G gates and the thread's SPT sequences. Gates at and after SPLIT go to `rest` instead: a reset-after
+// GRU keeps W_hn h apart. The sum runs in order of k, so splitting a range in two changes no result.
+template <int G, int USED, int SPLIT, int SPT, bool VEC4, int GATE_STEP>
 __device__ __forceinline__ void accumulate(
-    float (&acc)[G][SPT], float (&rest)[SPT], const float* __restrict__ w, int stride, int base, const float* v, int first)
+    float (&acc)[G][SPT], float (&rest)[SPT], const float* __restrict__ w, int stride, int base, const float* v, int first,
+    int k_begin, int k_end)
 {
 #pragma unroll 4
-    for (int k = 0; k < K; ++k)
+    for (int k = k_begin; k < k_end; ++k)
     {
         float x[SPT];
         load_run<SPT, VEC4>(v + k * SHARED_ROW + first, x);
@@ -94,7 +97,7 @@ __device__ __forceinline__ void accumulate(
 #pragma unroll
         for (int g = 0; g < USED; ++g)
         {
-            const float weight = row[16 * g];
+            const float weight = row[GATE_STEP * g];
 #pragma unroll
             for (int j = 0; j < SPT; ++j)
             {
@@ -110,11 +113,17 @@ __device__ __forceinline__ void accumulate(
 //   store_step(s, t, u, h)     h of unit u after step t (only when STORE_STEPS)
 //   store_final(s, u, h)       h of unit u after the last step (only when STORE_FINAL)
 // `extra` is b_hn for a reset-after GRU and the peepholes p_i, p_f, p_o for a peephole LSTM.
+//
+// The first rows of the recurrent weights that fit in `staged_floats` floats of shared memory after SHARED_FLOATS
+// (the launch's choice: CudaScorer) are copied there once, as [row][gate][unit], so that the 32 units of a warp read
+// 32 consecutive floats, one per bank; every step then reads them from shared memory, and only the other rows
+// from L1/L2. Nothing else changes: the sums run in the same order either way.
 template <int CELL, int H, int IN, int T, bool BACKWARD, int ACT, bool PEEPHOLE, bool COUPLED, bool STORE_STEPS, bool STORE_FINAL,
           class LoadInput, class StoreStep, class StoreFinal>
 __device__ __forceinline__ void recurrent_layer(
     const float* __restrict__ w_ih, const float* __restrict__ w_hh, const float* __restrict__ bias,
-    const float* __restrict__ extra, float* shared, LoadInput load_input, StoreStep store_step, StoreFinal store_final)
+    const float* __restrict__ extra, float* shared, int staged_floats, LoadInput load_input, StoreStep store_step,
+    StoreFinal store_final)
 {
     constexpr int G = CELL == CELL_LSTM ? 4 : CELL == CELL_RNN ? 1 : 3;
     constexpr int UT = H < THREADS ? H : THREADS;           // threads across the units
@@ -124,6 +133,8 @@ __device__ __forceinline__ void recurrent_layer(
     constexpr bool VEC4 = SPT % 4 == 0 && SHARED_ROW % 4 == 0;
     constexpr int INPUT_STRIDE = G * ((H + 15) / 16 * 16);   // one packed row of input weights (padded units)
     constexpr int RECURRENT_STRIDE = G * 16;                 // one row inside a unit block of recurrent weights
+    constexpr int UNITS_PADDED = (H + 15) / 16 * 16;
+    constexpr int STAGED_ROW = G * UNITS_PADDED;             // one row of staged recurrent weights: [gate][unit]
     // A reset-after GRU adds W_hn h apart; a reset-before one multiplies h by r before W_hn (second pass), so its
     // first pass reads only the r and z rows of the recurrent weights.
     constexpr int SPLIT = CELL == CELL_GRU ? 2 : G;
@@ -149,6 +160,15 @@ __device__ __forceinline__ void recurrent_layer(
             c[uu][j] = keep_z[uu][j] = keep_n[uu][j] = 0.0f;
     for (int i = threadIdx.x; i < H * SHARED_ROW; i += THREADS)
         h_old[i] = 0.0f;
+
+    // Rows [0, staged_rows) of the recurrent weights into shared memory (the first step's barrier waits for them).
+    const int staged_rows = staged_floats / STAGED_ROW < H ? staged_floats / STAGED_ROW : H;
+    float* staged = shared + SHARED_FLOATS;
+    for (int i = threadIdx.x; i < staged_rows * STAGED_ROW; i += THREADS)
+    {
+        const int k = i / STAGED_ROW, gate = i % STAGED_ROW / UNITS_PADDED, unit = i % UNITS_PADDED;
+        staged[i] = w_hh[packed_recurrent(k, gate, unit, G, H)];
+    }
 
     for (int step = 0; step < T; ++step)
     {
@@ -179,8 +199,9 @@ __device__ __forceinline__ void recurrent_layer(
                 for (int j = 0; j < SPT; ++j)
                     rest[j] = CELL == CELL_GRU ? extra[u] : 0.0f;
 
-                accumulate<G, G, G, IN, SPT, VEC4>(acc, rest, w_ih, INPUT_STRIDE, column, x, first);
-                accumulate<G, RECURRENT_GATES, SPLIT, H, SPT, VEC4>(acc, rest, w_hh, RECURRENT_STRIDE, block, h_old, first);
+                accumulate<G, G, G, SPT, VEC4, 16>(acc, rest, w_ih, INPUT_STRIDE, column, x, first, 0, IN);
+                accumulate<G, RECURRENT_GATES, SPLIT, SPT, VEC4, UNITS_PADDED>(acc, rest, staged, STAGED_ROW, u, h_old, first, 0, staged_rows);
+                accumulate<G, RECURRENT_GATES, SPLIT, SPT, VEC4, 16>(acc, rest, w_hh, RECURRENT_STRIDE, block, h_old, first, staged_rows, H);
 
 #pragma unroll
                 for (int j = 0; j < SPT; ++j)
@@ -239,8 +260,9 @@ __device__ __forceinline__ void recurrent_layer(
 #pragma unroll
                     for (int j = 0; j < SPT; ++j)
                         n[j] = keep_n[uu][j];
-                    // Only the candidate block's rows: gate 2 of this unit.
-                    accumulate<1, 1, 0, H, SPT, VEC4>(none, n, w_hh + 32, RECURRENT_STRIDE, packed_recurrent(0, 0, u, G, H), rh, first);
+                    // Only the candidate's rows: gate 2 of this unit.
+                    accumulate<1, 1, 0, SPT, VEC4, 0>(none, n, staged + 2 * UNITS_PADDED, STAGED_ROW, u, rh, first, 0, staged_rows);
+                    accumulate<1, 1, 0, SPT, VEC4, 0>(none, n, w_hh + 32, RECURRENT_STRIDE, packed_recurrent(0, 0, u, G, H), rh, first, staged_rows, H);
 #pragma unroll
                     for (int j = 0; j < SPT; ++j)
                     {

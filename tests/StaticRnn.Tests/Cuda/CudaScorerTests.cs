@@ -20,8 +20,10 @@ public class CudaScorerTests
         Assert.Null(options.CacheDirectory);
         Assert.Equal(0, options.SequencesPerChunk);   // automatic
         Assert.Equal(512L * 1024 * 1024, options.ScratchBytesLimit);
+        Assert.Equal(int.MaxValue, options.StagedWeightBytesLimit);   // as much as the device allows
 
         Assert.Throws<ArgumentOutOfRangeException>(() => options.DeviceOrdinal = -1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.StagedWeightBytesLimit = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.SequencesPerChunk = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ScratchBytesLimit = 0);
         options.DeviceOrdinal = 2;
@@ -29,6 +31,21 @@ public class CudaScorerTests
         options.ScratchBytesLimit = 1;
         options.CacheDirectory = "";
         Assert.Equal((2, 1, 1L, ""), (options.DeviceOrdinal, options.SequencesPerChunk, options.ScratchBytesLimit, options.CacheDirectory));
+    }
+
+    [Theory]
+    [InlineData(65536, 35840, 232448, int.MaxValue, 49152)]   // H100, LSTM 128: 192 KiB of its 256 KiB beside the kernel's 35 KiB
+    [InlineData(16384, 40960, 232448, int.MaxValue, 16384)]   // H100, LSTM 64: all 64 KiB
+    [InlineData(16384, 40960, 101376, int.MaxValue, 15104)]   // a 99 KiB device: what is left beside the kernel's 40 KiB
+    [InlineData(16384, 40960, 232448, 10001, 2500)]           // the caller's limit, in whole floats
+    [InlineData(16384, 40960, 232448, 0, 0)]                  // staging off
+    [InlineData(16384, 40960, 32768, int.MaxValue, 0)]        // no room at all
+    [InlineData(0, 4096, 232448, int.MaxValue, 0)]            // no recurrent layer
+    public void Staged_weights_take_what_the_device_leaves_within_the_limit(
+        int recurrentWeightFloats, int sharedMemoryBytes, int optInBytes, int limitBytes, int expected)
+    {
+        var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, 32, 256, sharedMemoryBytes, 0, recurrentWeightFloats);
+        Assert.Equal(expected, CudaScorer.StagedFloats(kernel, optInBytes, limitBytes));
     }
 
     [Theory]
@@ -67,6 +84,8 @@ public class CudaScorerTests
         Assert.Equal("threadsPerBlock", Assert.Throws<ArgumentOutOfRangeException>(() => Make(threads: 1025)).ParamName);
         Assert.Equal("sharedMemoryBytes", Assert.Throws<ArgumentOutOfRangeException>(() => Make(shared: -1)).ParamName);
         Assert.Equal("scratchFloatsPerSequence", Assert.Throws<ArgumentOutOfRangeException>(() => Make(scratch: -1)).ParamName);
+        Assert.Equal("recurrentWeightFloats", Assert.Throws<ArgumentOutOfRangeException>(
+            () => new CudaKernelDefinition("k", source, 5, 3, 0, 2, 4, 8, 0, 0, recurrentWeightFloats: -1)).ParamName);
         Assert.Equal("sequenceLength", Assert.Throws<ArgumentException>(() => Make(steps: 1 << 20, inputs: 1 << 12)).ParamName);
     }
 

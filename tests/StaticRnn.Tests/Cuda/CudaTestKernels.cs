@@ -36,7 +36,7 @@ internal static class CudaTestKernels
             #define SCRATCH {{scratchFloatsPerSequence}}
             #define SHARED_FLOATS {{sharedMemoryBytes / 4}}
             #define TOKENS {{(vocabularySize > 0 ? 1 : 0)}}
-            extern "C" __global__ void {{entryPoint}}(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences)
+            extern "C" __global__ void {{entryPoint}}(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences, int staged_floats)
             {
                 extern __shared__ float shared[];
                 const int local = threadIdx.x;

@@ -21,7 +21,8 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_KerasTagger", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: VocabularySize, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 18800, scratchFloatsPerSequence: 180);
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 18800, scratchFloatsPerSequence: 180,
+            recurrentWeightFloats: 512);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -100,7 +101,7 @@ constexpr int Layer4_Bias = 2644;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_KerasTagger(
     const float* __restrict__ weights, const int* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences)
+    float* __restrict__ scratch, int sequences, int staged_floats)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
@@ -116,7 +117,7 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_KerasTagg
 
     // Layer 2, Lstm(8, ReturnSequences = true): [steps][6] -> [steps][8]
     recurrent_layer<CELL_LSTM, 8, 6, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer2_Wx, weights + Layer2_Wh, weights + Layer2_Bias, nullptr, shared,
+        weights + Layer2_Wx, weights + Layer2_Wh, weights + Layer2_Bias, nullptr, shared, staged_floats,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
@@ -124,13 +125,13 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_KerasTagg
     // Layer 3, Gru(5, Bidirectional = true, ReturnSequences = true, ResetAfter = false): [steps][8] -> [steps][10]
     // forward
     recurrent_layer<CELL_GRU_RESET_BEFORE, 5, 8, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer3_Forward_Wx, weights + Layer3_Forward_Wh, weights + Layer3_Forward_Bias, nullptr, shared,
+        weights + Layer3_Forward_Wx, weights + Layer3_Forward_Wh, weights + Layer3_Forward_Bias, nullptr, shared, staged_floats,
         [&](int s, int t, int i) { return sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // backward
     recurrent_layer<CELL_GRU_RESET_BEFORE, 5, 8, SEQUENCE_LENGTH, true, ACT_NONE, false, false, true, false>(
-        weights + Layer3_Backward_Wx, weights + Layer3_Backward_Wh, weights + Layer3_Backward_Bias, nullptr, shared,
+        weights + Layer3_Backward_Wx, weights + Layer3_Backward_Wh, weights + Layer3_Backward_Bias, nullptr, shared, staged_floats,
         [&](int s, int t, int i) { return sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + 5 + u] = h; },
         [&](int, int, float) {});

@@ -21,7 +21,8 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_PeepholeLstm", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 11408, scratchFloatsPerSequence: 100);
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 11408, scratchFloatsPerSequence: 100,
+            recurrentWeightFloats: 320);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -93,7 +94,7 @@ constexpr int Layer2_Bias = 1392;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_PeepholeLstm(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences)
+    float* __restrict__ scratch, int sequences, int staged_floats)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
@@ -105,13 +106,13 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_PeepholeL
     // Layer 1, Lstm(5, Layers = 2, Peephole = true): [steps][2] -> [5]
     // stacked layer 0
     recurrent_layer<CELL_LSTM, 5, 2, SEQUENCE_LENGTH, false, ACT_NONE, true, false, true, false>(
-        weights + Layer1_L0_Wx, weights + Layer1_L0_Wh, weights + Layer1_L0_Bias, weights + Layer1_L0_Peepholes, shared,
+        weights + Layer1_L0_Wx, weights + Layer1_L0_Wh, weights + Layer1_L0_Bias, weights + Layer1_L0_Peepholes, shared, staged_floats,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 40 + t * 2 + i] : 0.0f; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // stacked layer 1
     recurrent_layer<CELL_LSTM, 5, 5, SEQUENCE_LENGTH, false, ACT_NONE, true, false, false, true>(
-        weights + Layer1_L1_Wx, weights + Layer1_L1_Wh, weights + Layer1_L1_Bias, weights + Layer1_L1_Peepholes, shared,
+        weights + Layer1_L1_Wx, weights + Layer1_L1_Wh, weights + Layer1_L1_Bias, weights + Layer1_L1_Peepholes, shared, staged_floats,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int, int, int, float) {},
         [&](int s, int u, float h) { vector_a[(u) * SHARED_ROW + s] = h; });

@@ -21,7 +21,8 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_SineLstm", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 32, threadsPerBlock: 256, sharedMemoryBytes: 18320, scratchFloatsPerSequence: 0);
+            sequencesPerBlock: 32, threadsPerBlock: 256, sharedMemoryBytes: 18320, scratchFloatsPerSequence: 0,
+            recurrentWeightFloats: 512);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -77,7 +78,7 @@ constexpr int Layer2_Bias = 1536;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_SineLstm(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences)
+    float* __restrict__ scratch, int sequences, int staged_floats)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
@@ -86,7 +87,7 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_SineLstm(
 
     // Layer 1, Lstm(8): [steps][1] -> [8]
     recurrent_layer<CELL_LSTM, 8, 1, SEQUENCE_LENGTH, false, ACT_NONE, false, false, false, true>(
-        weights + Layer1_Wx, weights + Layer1_Wh, weights + Layer1_Bias, nullptr, shared,
+        weights + Layer1_Wx, weights + Layer1_Wh, weights + Layer1_Bias, nullptr, shared, staged_floats,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 100 + t * 1 + i] : 0.0f; },
         [&](int, int, int, float) {},
         [&](int s, int u, float h) { vector_a[(u) * SHARED_ROW + s] = h; });

@@ -23,7 +23,8 @@ namespace Demo.Tagging
             public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
                 entryPoint: "staticrnn_Demo_Tagging_Models_Tagger", source: CudaKernelSource,
                 sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-                sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 15040, scratchFloatsPerSequence: 432);
+                sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 15040, scratchFloatsPerSequence: 432,
+                recurrentWeightFloats: 288);
 
             /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("StaticRnn.Generators", "0.1.0.0")]
@@ -118,7 +119,7 @@ constexpr int Layer2_Bias = 2944;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_Tagging_Models_Tagger(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences)
+    float* __restrict__ scratch, int sequences, int staged_floats)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
@@ -131,25 +132,25 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_Tagging_M
     // Layer 1, Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true): [steps][3] -> [steps][6]
     // stacked layer 0, forward
     recurrent_layer<CELL_GRU, 6, 3, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L0_Forward_Wx, weights + Layer1_L0_Forward_Wh, weights + Layer1_L0_Forward_Bias, weights + Layer1_L0_Forward_HiddenBias, shared,
+        weights + Layer1_L0_Forward_Wx, weights + Layer1_L0_Forward_Wh, weights + Layer1_L0_Forward_Bias, weights + Layer1_L0_Forward_HiddenBias, shared, staged_floats,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 36 + t * 3 + i] : 0.0f; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // stacked layer 0, backward
     recurrent_layer<CELL_GRU, 6, 3, SEQUENCE_LENGTH, true, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L0_Backward_Wx, weights + Layer1_L0_Backward_Wh, weights + Layer1_L0_Backward_Bias, weights + Layer1_L0_Backward_HiddenBias, shared,
+        weights + Layer1_L0_Backward_Wx, weights + Layer1_L0_Backward_Wh, weights + Layer1_L0_Backward_Bias, weights + Layer1_L0_Backward_HiddenBias, shared, staged_floats,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 36 + t * 3 + i] : 0.0f; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + 6 + u] = h; },
         [&](int, int, float) {});
     // stacked layer 1, forward
     recurrent_layer<CELL_GRU, 6, 12, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L1_Forward_Wx, weights + Layer1_L1_Forward_Wh, weights + Layer1_L1_Forward_Bias, weights + Layer1_L1_Forward_HiddenBias, shared,
+        weights + Layer1_L1_Forward_Wx, weights + Layer1_L1_Forward_Wh, weights + Layer1_L1_Forward_Bias, weights + Layer1_L1_Forward_HiddenBias, shared, staged_floats,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // stacked layer 1, backward
     recurrent_layer<CELL_GRU, 6, 12, SEQUENCE_LENGTH, true, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L1_Backward_Wx, weights + Layer1_L1_Backward_Wh, weights + Layer1_L1_Backward_Bias, weights + Layer1_L1_Backward_HiddenBias, shared,
+        weights + Layer1_L1_Backward_Wx, weights + Layer1_L1_Backward_Wh, weights + Layer1_L1_Backward_Bias, weights + Layer1_L1_Backward_HiddenBias, shared, staged_floats,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_c[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
