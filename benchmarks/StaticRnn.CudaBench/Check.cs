@@ -183,9 +183,23 @@ public static class Check
                 var offset = offsets.Next(total, n);
                 results.Try($"{name} Score n={n}", () => ScoreCheck(scorer, model, inputs, cpu, offset, n, results, $"{name} Score n={n}"));
             }
-            // Other chunks, and a third of the staged weights: the split between rows in shared and in global memory.
+            // All the recurrent weights that fit a block in shared memory (more than the automatic default may stage)...
+            var mostStaged = 0;
+            results.Try($"{name} Score, StagedWeightBytesLimit = int.MaxValue", () =>
+            {
+                using var most = model.CreateCudaScorer(new CudaScorerOptions { CacheDirectory = cacheDir, StagedWeightBytesLimit = int.MaxValue });
+                mostStaged = most.StagedWeightBytes;
+                Console.WriteLine($"  StagedWeightBytesLimit = int.MaxValue: {mostStaged} bytes per block");
+                foreach (var n in new[] { 4099, Largest })
+                {
+                    var offset = offsets.Next(total, n);
+                    results.Try($"{name} Score n={n}, all staged that fits",
+                        () => ScoreCheck(most, model, inputs, cpu, offset, n, results, $"{name} Score n={n}, all staged that fits"));
+                }
+            });
+            // ...and other chunks with a third of that: the split between rows in shared and in global memory.
             var chunk = 8 * block;
-            var staging = scorer.StagedWeightBytes / 3;
+            var staging = mostStaged / 3;
             var setup = $"SequencesPerChunk = {chunk}, StagedWeightBytesLimit = {staging}";
             results.Try($"{name} Score, {setup}", () =>
             {

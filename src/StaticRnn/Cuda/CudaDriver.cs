@@ -19,9 +19,12 @@ internal static unsafe partial class CudaDriver
     internal const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+    internal const int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR = 81;
     internal const int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+    internal const int CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK = 111;
 
     // CUfunction_attribute
+    internal const int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;   // static __shared__ memory
     internal const int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 
     // CUstream_flags: the stream does not synchronize with the legacy default stream.
@@ -143,6 +146,13 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(Library)]
     internal static partial int cuFuncSetAttribute(nint function, int attribute, int value);
+
+    [LibraryImport(Library)]
+    internal static partial int cuFuncGetAttribute(out int value, int attribute, nint function);
+
+    [LibraryImport(Library)]
+    internal static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, nint function, int blockSize,
+        nuint dynamicSharedBytes);
 
     [LibraryImport(Library)]
     internal static partial int cuLaunchKernel(nint function, uint gridDimX, uint gridDimY, uint gridDimZ,

@@ -52,8 +52,8 @@ public sealed class CudaScorer : IDisposable
     /// <summary>The GPU's compute capability, e.g. "9.0".</summary>
     public string ComputeCapability { get; private set; } = "";
 
-    /// <summary>Shared memory per block given to recurrent weights (see <see cref="CudaScorerOptions.StagedWeightBytesLimit"/>):
-    /// the device's per-block limit less what the kernel needs anyway, at most the largest recurrent matrix.</summary>
+    /// <summary>Shared memory per block given to recurrent weights, in bytes (see
+    /// <see cref="CudaScorerOptions.StagedWeightBytesLimit"/>): at most the largest recurrent matrix.</summary>
     public int StagedWeightBytes => _stagedFloats * sizeof(float);
 
     /// <summary>Dynamic shared memory per block at launch: the kernel's own and the staged weights.</summary>
@@ -110,7 +110,7 @@ public sealed class CudaScorer : IDisposable
         }
     }
 
-    private unsafe void Initialize(ReadOnlySpan<float> weights, int ordinal, string? cacheDirectory, int stagedWeightBytesLimit)
+    private unsafe void Initialize(ReadOnlySpan<float> weights, int ordinal, string? cacheDirectory, int? stagedWeightBytesLimit)
     {
         var count = CudaDriver.Initialize();
         if (ordinal >= count)
@@ -123,7 +123,6 @@ public sealed class CudaScorer : IDisposable
         var minor = Attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, _device);
         ComputeCapability = $"{major}.{minor}";
         CheckDeviceLimits();
-        _stagedFloats = StagedFloats(_kernel, Attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, _device), stagedWeightBytesLimit);
 
         Check(cuDevicePrimaryCtxRetain(out var context, _device), "cuDevicePrimaryCtxRetain");
         _context = context;
@@ -132,11 +131,7 @@ public sealed class CudaScorer : IDisposable
         Check(cuModuleGetFunction(out var function, _module, _kernel.EntryPoint), "cuModuleGetFunction",
             $"The kernel source must define extern \"C\" __global__ void {_kernel.EntryPoint}(...).");
         _function = function;
-        if (LaunchSharedBytes > DefaultSharedMemoryLimit)
-        {
-            Check(cuFuncSetAttribute(_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, LaunchSharedBytes),
-                "cuFuncSetAttribute");
-        }
+        ChooseStagedWeights(stagedWeightBytesLimit);
 
         if (weights.Length > 0)
         {
@@ -174,12 +169,71 @@ public sealed class CudaScorer : IDisposable
         }
     }
 
-    /// <summary>Floats of recurrent weights to keep in shared memory: what the device's per-block limit leaves beside
-    /// the kernel's own shared memory, within the caller's limit, and no more than the largest recurrent matrix.</summary>
-    internal static int StagedFloats(CudaKernelDefinition kernel, int sharedBytesPerBlockOptIn, int stagedWeightBytesLimit)
+    /// <summary>Sets <see cref="_stagedFloats"/> for this device and lets the function use that much shared memory.</summary>
+    private void ChooseStagedWeights(int? stagedWeightBytesLimit)
     {
-        var room = Math.Max(0, sharedBytesPerBlockOptIn - kernel.SharedMemoryBytes);
-        return Math.Min(kernel.RecurrentWeightFloats, Math.Min(room, stagedWeightBytesLimit) / sizeof(float));
+        var limits = new SharedMemoryLimits(
+            Attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, _device),
+            Attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR, _device),
+            Attribute(CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK, _device));
+        Check(cuFuncGetAttribute(out var staticBytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, _function), "cuFuncGetAttribute");
+        if (staticBytes + _kernel.SharedMemoryBytes > limits.PerBlockOptIn)
+        {
+            throw CudaUnavailableException.Unsupported(
+                $"The kernel needs {staticBytes + _kernel.SharedMemoryBytes} bytes of shared memory per block " +
+                $"({staticBytes} static); {DeviceName} (compute capability {ComputeCapability}) allows at most {limits.PerBlockOptIn}.");
+        }
+        // The occupancy calculator counts only the dynamic shared memory the function may use: allow all of it.
+        var mostDynamic = Math.Max(0, limits.PerBlockOptIn - staticBytes);
+        if (mostDynamic > DefaultSharedMemoryLimit)
+            SetMaxDynamicSharedBytes(mostDynamic);
+
+        _stagedFloats = StagedFloats(_kernel, limits, staticBytes, stagedWeightBytesLimit, BlocksPerMultiprocessor);
+
+        if (LaunchSharedBytes > DefaultSharedMemoryLimit)
+            SetMaxDynamicSharedBytes(LaunchSharedBytes);
+    }
+
+    private void SetMaxDynamicSharedBytes(int bytes) =>
+        Check(cuFuncSetAttribute(_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), "cuFuncSetAttribute");
+
+    /// <summary>Blocks of this kernel one multiprocessor runs at once with that much dynamic shared memory per block.</summary>
+    private int BlocksPerMultiprocessor(int dynamicSharedBytes)
+    {
+        Check(cuOccupancyMaxActiveBlocksPerMultiprocessor(out var blocks, _function, _kernel.ThreadsPerBlock, (nuint)dynamicSharedBytes),
+            "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+        return blocks;
+    }
+
+    /// <summary>A device's shared memory: the most one block may opt in to, the most per multiprocessor, and what
+    /// the driver reserves for each block on top of what the kernel asks for.</summary>
+    internal readonly record struct SharedMemoryLimits(int PerBlockOptIn, int PerMultiprocessor, int ReservedPerBlock);
+
+    /// <summary>Floats of recurrent weights to keep in shared memory: no more than the largest recurrent matrix, nor
+    /// than the device's per-block limit leaves beside the kernel's static and dynamic shared memory. With a limit
+    /// (<see cref="CudaScorerOptions.StagedWeightBytesLimit"/>), at most that many bytes. Without one (automatic),
+    /// no more than keeps the number of blocks per multiprocessor that the kernel gets unstaged, as
+    /// <paramref name="blocksPerMultiprocessor"/> (the driver's occupancy calculator, given dynamic shared bytes)
+    /// counts them.</summary>
+    internal static int StagedFloats(CudaKernelDefinition kernel, SharedMemoryLimits device, int staticBytes, int? limitBytes,
+        Func<int, int> blocksPerMultiprocessor)
+    {
+        var room = Math.Max(0, device.PerBlockOptIn - staticBytes - kernel.SharedMemoryBytes);
+        var floats = Math.Min(kernel.RecurrentWeightFloats, Math.Min(room, limitBytes ?? int.MaxValue) / sizeof(float));
+        if (limitBytes is not null || floats == 0)
+            return floats;
+
+        var unstaged = blocksPerMultiprocessor(kernel.SharedMemoryBytes);
+        if (unstaged <= 0)
+            return 0;
+        // Each of the unstaged blocks' share of the multiprocessor, less what the block uses anyway...
+        var share = device.PerMultiprocessor / unstaged - device.ReservedPerBlock - staticBytes - kernel.SharedMemoryBytes;
+        floats = Math.Min(floats, Math.Max(0, share) / sizeof(float));
+        // ...and, as the driver rounds allocations up to its granularity, 1 KiB less until its count agrees.
+        const int step = 1024 / sizeof(float);
+        while (floats > 0 && blocksPerMultiprocessor(kernel.SharedMemoryBytes + floats * sizeof(float)) < unstaged)
+            floats = Math.Max(0, floats - step);
+        return floats;
     }
 
     /// <summary>The most sequences one launch may cover: whole blocks whose scratch fits the limit

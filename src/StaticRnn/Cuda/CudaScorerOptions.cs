@@ -8,8 +8,9 @@ public sealed class CudaScorerOptions
     /// <summary>The automatic chunk is at least this many sequences...</summary>
     internal const int MinimumAutomaticChunk = 16384;
 
-    /// <summary>...and at least this many blocks per multiprocessor: two waves at two blocks per SM, so each chunk's
-    /// launch fills the GPU while the other chunk's copies run.</summary>
+    /// <summary>...and at least this many blocks per multiprocessor, enough to fill every multiprocessor for a
+    /// kernel that fits up to four blocks on one (two waves where two fit), so each chunk's launch keeps the GPU busy
+    /// while the other chunk's copies run.</summary>
     internal const int AutomaticBlocksPerMultiprocessor = 4;
 
     internal const long DefaultScratchBytesLimit = 512L * 1024 * 1024;
@@ -17,7 +18,7 @@ public sealed class CudaScorerOptions
     private int _deviceOrdinal;
     private int _sequencesPerChunk;
     private long _scratchBytesLimit = DefaultScratchBytesLimit;
-    private int _stagedWeightBytesLimit = int.MaxValue;
+    private int? _stagedWeightBytesLimit;
 
     /// <summary>The CUDA device to use, as the driver numbers them (CUDA_VISIBLE_DEVICES applies). Default 0.</summary>
     public int DeviceOrdinal
@@ -62,15 +63,20 @@ public sealed class CudaScorerOptions
 
     /// <summary>The most shared memory per block, in bytes, that the kernel may fill with recurrent weights, so that
     /// each step reads them there rather than from L1/L2. Each recurrent layer keeps as many of its first rows as fit;
-    /// the rest are read from global memory. Default <see cref="int.MaxValue"/>: as much as the device allows a block
-    /// (<see cref="CudaScorer.StagedWeightBytes"/> says what that came to). Lower it to keep more blocks per
-    /// multiprocessor; 0 reads every weight from global memory. Results are the same either way.</summary>
-    public int StagedWeightBytesLimit
+    /// the rest are read from global memory, and results are the same either way.
+    /// <para>Null (the default) is automatic: as much as fits without lowering the number of blocks each
+    /// multiprocessor runs at once, as the driver's occupancy calculator counts them for the kernel unstaged (so a
+    /// kernel that registers hold to two blocks per multiprocessor gets half of it, less its own). A number allows up to that many
+    /// bytes, within what the device allows one block, even if fewer blocks then fit a multiprocessor;
+    /// <see cref="int.MaxValue"/> stages all that fits, 0 none. <see cref="CudaScorer.StagedWeightBytes"/> says what
+    /// it came to.</para></summary>
+    public int? StagedWeightBytesLimit
     {
         get => _stagedWeightBytesLimit;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            if (value is { } bytes)
+                ArgumentOutOfRangeException.ThrowIfNegative(bytes, nameof(value));
             _stagedWeightBytesLimit = value;
         }
     }

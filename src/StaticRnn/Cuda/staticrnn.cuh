@@ -116,8 +116,9 @@ __device__ __forceinline__ void accumulate(
 //
 // The first rows of the recurrent weights that fit in `staged_floats` floats of shared memory after SHARED_FLOATS
 // (the launch's choice: CudaScorer) are copied there once, as [row][gate][unit], so that the 32 units of a warp read
-// 32 consecutive floats, one per bank; every step then reads them from shared memory, and only the other rows
-// from L1/L2. Nothing else changes: the sums run in the same order either way.
+// 32 consecutive floats, one per bank (when H is a multiple of 32 or below it; otherwise a warp that wraps into the
+// next group of sequences reads two runs, at most a two-way conflict); every step then reads them from shared
+// memory, and only the other rows from L1/L2. Nothing else changes: the sums run in the same order either way.
 template <int CELL, int H, int IN, int T, bool BACKWARD, int ACT, bool PEEPHOLE, bool COUPLED, bool STORE_STEPS, bool STORE_FINAL,
           class LoadInput, class StoreStep, class StoreFinal>
 __device__ __forceinline__ void recurrent_layer(

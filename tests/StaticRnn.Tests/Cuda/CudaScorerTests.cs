@@ -20,10 +20,13 @@ public class CudaScorerTests
         Assert.Null(options.CacheDirectory);
         Assert.Equal(0, options.SequencesPerChunk);   // automatic
         Assert.Equal(512L * 1024 * 1024, options.ScratchBytesLimit);
-        Assert.Equal(int.MaxValue, options.StagedWeightBytesLimit);   // as much as the device allows
+        Assert.Null(options.StagedWeightBytesLimit);   // automatic: as much as keeps the blocks per multiprocessor
 
         Assert.Throws<ArgumentOutOfRangeException>(() => options.DeviceOrdinal = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.StagedWeightBytesLimit = -1);
+        options.StagedWeightBytesLimit = 0;
+        options.StagedWeightBytesLimit = null;
+        Assert.Null(options.StagedWeightBytesLimit);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.SequencesPerChunk = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ScratchBytesLimit = 0);
         options.DeviceOrdinal = 2;
@@ -33,19 +36,74 @@ public class CudaScorerTests
         Assert.Equal((2, 1, 1L, ""), (options.DeviceOrdinal, options.SequencesPerChunk, options.ScratchBytesLimit, options.CacheDirectory));
     }
 
+    /// <summary>An H100's shared memory: 227 KiB per block, 228 KiB per multiprocessor, 1 KiB reserved per block.</summary>
+    private static readonly CudaScorer.SharedMemoryLimits H100 = new(232448, 233472, 1024);
+
+    /// <summary>The occupancy calculator's shared-memory rule: as many blocks as whole allocations (static, dynamic and
+    /// the driver's reserve, rounded up to <paramref name="granularity"/>) fit a multiprocessor, and no more than
+    /// <paramref name="otherLimit"/> (what registers and threads allow).</summary>
+    private static Func<int, int> Occupancy(int otherLimit, int staticBytes = 0, int granularity = 128) => dynamicBytes =>
+    {
+        var perBlock = (staticBytes + dynamicBytes + H100.ReservedPerBlock + granularity - 1) / granularity * granularity;
+        return Math.Min(otherLimit, H100.PerMultiprocessor / perBlock);
+    };
+
+    private static int NotAsked(int dynamicBytes) =>
+        throw new InvalidOperationException("a set limit does not consult the occupancy calculator");
+
     [Theory]
-    [InlineData(65536, 35840, 232448, int.MaxValue, 49152)]   // H100, LSTM 128: 192 KiB of its 256 KiB beside the kernel's 35 KiB
-    [InlineData(16384, 40960, 232448, int.MaxValue, 16384)]   // H100, LSTM 64: all 64 KiB
-    [InlineData(16384, 40960, 101376, int.MaxValue, 15104)]   // a 99 KiB device: what is left beside the kernel's 40 KiB
-    [InlineData(16384, 40960, 232448, 10001, 2500)]           // the caller's limit, in whole floats
-    [InlineData(16384, 40960, 232448, 0, 0)]                  // staging off
-    [InlineData(16384, 40960, 32768, int.MaxValue, 0)]        // no room at all
-    [InlineData(0, 4096, 232448, int.MaxValue, 0)]            // no recurrent layer
-    public void Staged_weights_take_what_the_device_leaves_within_the_limit(
-        int recurrentWeightFloats, int sharedMemoryBytes, int optInBytes, int limitBytes, int expected)
+    [InlineData(65536, 39322, 0, int.MaxValue, 48281)]    // LSTM 128 beside the kernel's 38.4 KiB: 188.6 of its 256 KiB
+    [InlineData(65536, 39322, 4096, int.MaxValue, 47257)] // the same less 4 KiB of static shared memory
+    [InlineData(16384, 40960, 0, int.MaxValue, 16384)]    // LSTM 64: all 64 KiB
+    [InlineData(16384, 40960, 0, 10001, 2500)]            // the caller's limit, in whole floats
+    [InlineData(16384, 40960, 0, 0, 0)]                   // staging off
+    [InlineData(16384, 232448, 0, int.MaxValue, 0)]       // no room at all
+    [InlineData(0, 4096, 0, int.MaxValue, 0)]             // no recurrent layer
+    public void A_set_limit_stages_what_the_block_limit_leaves(
+        int recurrentWeightFloats, int sharedMemoryBytes, int staticBytes, int limitBytes, int expected)
     {
         var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, 32, 256, sharedMemoryBytes, 0, recurrentWeightFloats);
-        Assert.Equal(expected, CudaScorer.StagedFloats(kernel, optInBytes, limitBytes));
+        Assert.Equal(expected, CudaScorer.StagedFloats(kernel, H100, staticBytes, limitBytes, NotAsked));
+    }
+
+    [Theory]
+    [InlineData(65536, 39424, 0, 2, 128, 19072)]    // LSTM 128 held to 2 blocks by registers: half the SM each, less 39.5 KiB
+    [InlineData(65536, 39424, 4096, 2, 128, 18048)] // ...less 4 KiB of static shared memory too
+    [InlineData(65536, 39424, 0, 2, 8192, 18560)]   // a coarse allocation granularity: 1 KiB steps down until 2 fit
+    [InlineData(65536, 39424, 0, 1, 128, 48256)]    // one block per SM anyway: all the block limit leaves
+    [InlineData(65536, 39424, 0, 8, 128, 1305)]     // five blocks by shared memory alone: what keeps five
+    [InlineData(16384, 40960, 0, 2, 128, 16384)]    // LSTM 64 at 2 blocks per SM: all of it fits
+    [InlineData(16384, 232448, 0, 2, 128, 0)]       // no room at all
+    public void Automatic_staging_keeps_the_blocks_per_multiprocessor(
+        int recurrentWeightFloats, int sharedMemoryBytes, int staticBytes, int otherLimit, int granularity, int expected)
+    {
+        var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, 32, 256, sharedMemoryBytes, 0, recurrentWeightFloats);
+        var occupancy = Occupancy(otherLimit, staticBytes, granularity);
+        var staged = CudaScorer.StagedFloats(kernel, H100, staticBytes, null, occupancy);
+        Assert.Equal(expected, staged);
+        Assert.Equal(occupancy(sharedMemoryBytes), occupancy(sharedMemoryBytes + staged * sizeof(float)));
+        // 1 KiB more would cost a block per multiprocessor (or there was no more to stage).
+        Assert.True(staged == recurrentWeightFloats || staged * sizeof(float) + 1024 > H100.PerBlockOptIn - staticBytes - sharedMemoryBytes
+            || occupancy(sharedMemoryBytes + staged * sizeof(float) + 1024) < occupancy(sharedMemoryBytes));
+    }
+
+    [Fact]
+    public void Automatic_staging_asks_the_occupancy_calculator_twice_when_its_first_guess_fits()
+    {
+        var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, 32, 256, 39424, 0, 65536);
+        var occupancy = Occupancy(otherLimit: 2);
+        var asked = new System.Collections.Generic.List<int>();
+        var staged = CudaScorer.StagedFloats(kernel, H100, 0, null, bytes => { asked.Add(bytes); return occupancy(bytes); });
+        // Unstaged, then the guess (half the SM, less the reserve and the kernel's own), which holds: no 1 KiB steps.
+        Assert.Equal([39424, 39424 + 76288], asked);
+        Assert.Equal(76288 / sizeof(float), staged);
+    }
+
+    [Fact]
+    public void Automatic_staging_stages_nothing_when_the_kernel_fits_no_block()
+    {
+        var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, 32, 256, 4096, 0, 16384);
+        Assert.Equal(0, CudaScorer.StagedFloats(kernel, H100, 0, null, _ => 0));
     }
 
     [Theory]
