@@ -53,7 +53,8 @@ public sealed class CudaScorer : IDisposable
     public string ComputeCapability { get; private set; } = "";
 
     /// <summary>Shared memory per block given to recurrent weights, in bytes (see
-    /// <see cref="CudaScorerOptions.StagedWeightBytesLimit"/>): at most the largest recurrent matrix.</summary>
+    /// <see cref="CudaScorerOptions.StagedWeightBytesLimit"/>): at most the largest recurrent matrix. Each layer
+    /// uses the whole rows of its recurrent weights that fit in it.</summary>
     public int StagedWeightBytes => _stagedFloats * sizeof(float);
 
     /// <summary>Dynamic shared memory per block at launch: the kernel's own and the staged weights.</summary>
@@ -183,19 +184,17 @@ public sealed class CudaScorer : IDisposable
                 $"The kernel needs {staticBytes + _kernel.SharedMemoryBytes} bytes of shared memory per block " +
                 $"({staticBytes} static); {DeviceName} (compute capability {ComputeCapability}) allows at most {limits.PerBlockOptIn}.");
         }
-        // The occupancy calculator counts only the dynamic shared memory the function may use: allow all of it.
-        var mostDynamic = Math.Max(0, limits.PerBlockOptIn - staticBytes);
-        if (mostDynamic > DefaultSharedMemoryLimit)
-            SetMaxDynamicSharedBytes(mostDynamic);
+        // Without opting in, a function may use 48 KiB less its static shared memory, and the occupancy calculator
+        // counts 0 blocks for more: allow all the block limit leaves, before the calculator is asked and for the
+        // launch (the attribute is only a ceiling; the launch asks for LaunchSharedBytes).
+        if (limits.PerBlockOptIn > DefaultSharedMemoryLimit)
+        {
+            Check(cuFuncSetAttribute(_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limits.PerBlockOptIn - staticBytes),
+                "cuFuncSetAttribute");
+        }
 
         _stagedFloats = StagedFloats(_kernel, limits, staticBytes, stagedWeightBytesLimit, BlocksPerMultiprocessor);
-
-        if (LaunchSharedBytes > DefaultSharedMemoryLimit)
-            SetMaxDynamicSharedBytes(LaunchSharedBytes);
     }
-
-    private void SetMaxDynamicSharedBytes(int bytes) =>
-        Check(cuFuncSetAttribute(_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), "cuFuncSetAttribute");
 
     /// <summary>Blocks of this kernel one multiprocessor runs at once with that much dynamic shared memory per block.</summary>
     private int BlocksPerMultiprocessor(int dynamicSharedBytes)
