@@ -158,16 +158,7 @@ public sealed class CudaScorer : IDisposable
             throw CudaUnavailableException.Unsupported(
                 $"The kernel runs {_kernel.ThreadsPerBlock} threads per block; {DeviceName} allows at most {maxThreads}.");
         }
-        if (_kernel.SharedMemoryBytes > DefaultSharedMemoryLimit)
-        {
-            var optIn = Attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, _device);
-            if (_kernel.SharedMemoryBytes > optIn)
-            {
-                throw CudaUnavailableException.Unsupported(
-                    $"The kernel needs {_kernel.SharedMemoryBytes} bytes of shared memory per block; {DeviceName} " +
-                    $"(compute capability {ComputeCapability}) allows at most {optIn}.");
-            }
-        }
+        // Shared memory is checked once the function is loaded (ChooseStagedWeights), when its static part is known.
     }
 
     /// <summary>Sets <see cref="_stagedFloats"/> for this device and lets the function use that much shared memory.</summary>

@@ -52,18 +52,20 @@ public class CudaScorerTests
         throw new InvalidOperationException("a set limit does not consult the occupancy calculator");
 
     [Theory]
-    [InlineData(65536, 39322, 0, int.MaxValue, 48281)]    // LSTM 128 beside the kernel's 38.4 KiB: 188.6 of its 256 KiB
-    [InlineData(65536, 39322, 4096, int.MaxValue, 47257)] // the same less 4 KiB of static shared memory
-    [InlineData(16384, 40960, 0, int.MaxValue, 16384)]    // LSTM 64: all 64 KiB
-    [InlineData(16384, 40960, 0, 10001, 2500)]            // the caller's limit, in whole floats
-    [InlineData(16384, 40960, 0, 0, 0)]                   // staging off
-    [InlineData(16384, 232448, 0, int.MaxValue, 0)]       // no room at all
-    [InlineData(0, 4096, 0, int.MaxValue, 0)]             // no recurrent layer
+    [InlineData(65536, 39322, 0, 232448, int.MaxValue, 48281)]    // LSTM 128 beside the kernel's 38.4 KiB: 188.6 of its 256 KiB
+    [InlineData(65536, 39322, 4096, 232448, int.MaxValue, 47257)] // the same less 4 KiB of static shared memory
+    [InlineData(16384, 40960, 0, 232448, int.MaxValue, 16384)]    // LSTM 64: all 64 KiB
+    [InlineData(16384, 40960, 0, 101376, int.MaxValue, 15104)]    // a 99 KiB device: what is left beside the kernel's 40 KiB
+    [InlineData(16384, 40960, 0, 232448, 10001, 2500)]            // the caller's limit, in whole floats
+    [InlineData(16384, 40960, 0, 232448, 0, 0)]                   // staging off
+    [InlineData(16384, 40960, 0, 32768, int.MaxValue, 0)]         // no room at all
+    [InlineData(0, 4096, 0, 232448, int.MaxValue, 0)]             // no recurrent layer
     public void A_set_limit_stages_what_the_block_limit_leaves(
-        int recurrentWeightFloats, int sharedMemoryBytes, int staticBytes, int limitBytes, int expected)
+        int recurrentWeightFloats, int sharedMemoryBytes, int staticBytes, int optInBytes, int limitBytes, int expected)
     {
         var kernel = new CudaKernelDefinition("k", "src", 10, 4, 0, 2, 32, 256, sharedMemoryBytes, 0, recurrentWeightFloats);
-        Assert.Equal(expected, CudaScorer.StagedFloats(kernel, H100, staticBytes, limitBytes, NotAsked));
+        var device = H100 with { PerBlockOptIn = optInBytes };
+        Assert.Equal(expected, CudaScorer.StagedFloats(kernel, device, staticBytes, limitBytes, NotAsked));
     }
 
     [Theory]
