@@ -48,19 +48,11 @@ internal readonly struct V512(Vector512<float> v) : ISimd<V512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Min(V512 a, V512 b) =>
-#if NET9_0_OR_GREATER
         new(Vector512.MinNative(a.V, b.V));
-#else
-        new(Vector512.Min(a.V, b.V));
-#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Max(V512 a, V512 b) =>
-#if NET9_0_OR_GREATER
         new(Vector512.MaxNative(a.V, b.V));
-#else
-        new(Vector512.Max(a.V, b.V));
-#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Pow2(V512 n) =>
@@ -114,19 +106,11 @@ internal readonly struct V256(Vector256<float> v) : ISimd<V256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Min(V256 a, V256 b) =>
-#if NET9_0_OR_GREATER
         new(Vector256.MinNative(a.V, b.V));
-#else
-        new(Vector256.Min(a.V, b.V));
-#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Max(V256 a, V256 b) =>
-#if NET9_0_OR_GREATER
         new(Vector256.MaxNative(a.V, b.V));
-#else
-        new(Vector256.Max(a.V, b.V));
-#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Pow2(V256 n) =>
@@ -180,19 +164,11 @@ internal readonly struct V128(Vector128<float> v) : ISimd<V128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Min(V128 a, V128 b) =>
-#if NET9_0_OR_GREATER
         new(Vector128.MinNative(a.V, b.V));
-#else
-        new(Vector128.Min(a.V, b.V));
-#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Max(V128 a, V128 b) =>
-#if NET9_0_OR_GREATER
         new(Vector128.MaxNative(a.V, b.V));
-#else
-        new(Vector128.Max(a.V, b.V));
-#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Pow2(V128 n) =>
