@@ -6,7 +6,7 @@ using Xunit;
 namespace StaticRnn.Tests;
 
 /// <summary>
-/// <see cref="FastKernels.Recurrent"/> for every cell against a double-precision reference written from the cells'
+/// <see cref="FastKernels.Recurrent{TLayer}"/> for every cell against a double-precision reference written from the cells'
 /// equations: canonical (PyTorch-layout) random weights, packed the way the generator packs them, over the tile and
 /// remainder paths (count 1, 3, 4, 9), partial and several blocks (hidden 1, 13, 33), both directions and a
 /// nonzero initial state. Runs at whatever vector width the process has; CI reruns it with AVX-512, AVX2 and
@@ -70,8 +70,8 @@ public class KernelVariantTests
 
         // Packed, as the generator does it.
         var inputGates = new float[count * steps * columns];
-        FastKernels.Project(WeightPacking.GateMatrix(inputWeights, gates, hidden, Inputs), WeightPacking.GateVector(bias, gates, hidden),
-            x, count * steps, Inputs, Inputs, inputGates, columns);
+        var run = Shapes.For(cell, hidden);
+        run.Project(WeightPacking.GateMatrix(inputWeights, gates, hidden, Inputs), WeightPacking.GateVector(bias, gates, hidden), x, count * steps, inputGates);
         var cellVectors = cell switch
         {
             RecurrentCell.Gru => WeightPacking.GateVector(hiddenBias, 1, hidden),
@@ -95,8 +95,7 @@ public class KernelVariantTests
         var output = new float[count * steps * outputStride];
         Array.Fill(output, Sentinel);
 
-        FastKernels.Recurrent(cell, Activation.None, inputGates, WeightPacking.RecurrentMatrix(recurrentWeights, gates, hidden), cellVectors,
-            hidden, steps, count, reverse, state, output, outputStride, outputOffset);
+        run.Recurrent(inputGates, WeightPacking.RecurrentMatrix(recurrentWeights, gates, hidden), cellVectors, steps, count, reverse, state, output, outputStride, outputOffset);
 
         for (var s = 0; s < count; s++)
         {
@@ -210,5 +209,66 @@ public class KernelVariantTests
             next[u] = (1 - z[u]) * n + z[u] * h[u];
         }
         return next;
+    }
+
+    // ---- The kernels take a layer's sizes as a type (IRecurrentLayer), as generated code passes them: one struct per
+    // cell and hidden size of the cases above, built from two type arguments. ----
+
+    private delegate void ProjectCall(float[] weights, float[] bias, float[] x, int rows, float[] y);
+
+    private delegate void RecurrentCall(float[] inputGates, float[] recurrentWeights, float[] cellVectors, int steps, int count, bool reverse,
+        float[] state, float[] output, int outputStride, int outputOffset);
+
+    private sealed record Kernels(ProjectCall Project, RecurrentCall Recurrent);
+
+    private interface IConstant<T>
+    {
+        static abstract T Value { get; }
+    }
+
+    private struct LstmCell : IConstant<RecurrentCell> { public static RecurrentCell Value => RecurrentCell.Lstm; }
+    private struct GruCell : IConstant<RecurrentCell> { public static RecurrentCell Value => RecurrentCell.Gru; }
+    private struct GruResetBeforeCell : IConstant<RecurrentCell> { public static RecurrentCell Value => RecurrentCell.GruResetBefore; }
+    private struct PeepholeLstmCell : IConstant<RecurrentCell> { public static RecurrentCell Value => RecurrentCell.PeepholeLstm; }
+    private struct CoupledLstmCell : IConstant<RecurrentCell> { public static RecurrentCell Value => RecurrentCell.CoupledLstm; }
+    private struct PeepholeCoupledLstmCell : IConstant<RecurrentCell> { public static RecurrentCell Value => RecurrentCell.PeepholeCoupledLstm; }
+    private struct Hidden1 : IConstant<int> { public static int Value => 1; }
+    private struct Hidden13 : IConstant<int> { public static int Value => 13; }
+    private struct Hidden33 : IConstant<int> { public static int Value => 33; }
+
+    private struct Shape<TCell, THidden> : IRecurrentLayer where TCell : IConstant<RecurrentCell> where THidden : IConstant<int>
+    {
+        public static RecurrentCell Cell => TCell.Value;
+        public static Activation Activation => Activation.None;
+        public static int Inputs => KernelVariantTests.Inputs;
+        public static int Hidden => THidden.Value;
+        public static int Columns => (Cell is RecurrentCell.Gru or RecurrentCell.GruResetBefore ? 3 : 4) * WeightPacking.Padded(Hidden);
+    }
+
+    private static class Shapes
+    {
+        public static Kernels For(RecurrentCell cell, int hidden) => cell switch
+        {
+            RecurrentCell.Lstm => For<LstmCell>(hidden),
+            RecurrentCell.Gru => For<GruCell>(hidden),
+            RecurrentCell.GruResetBefore => For<GruResetBeforeCell>(hidden),
+            RecurrentCell.PeepholeLstm => For<PeepholeLstmCell>(hidden),
+            RecurrentCell.CoupledLstm => For<CoupledLstmCell>(hidden),
+            RecurrentCell.PeepholeCoupledLstm => For<PeepholeCoupledLstmCell>(hidden),
+            _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "no shape struct for this cell"),
+        };
+
+        private static Kernels For<TCell>(int hidden) where TCell : struct, IConstant<RecurrentCell> => hidden switch
+        {
+            1 => For<Shape<TCell, Hidden1>>(),
+            13 => For<Shape<TCell, Hidden13>>(),
+            33 => For<Shape<TCell, Hidden33>>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "no shape struct for this size"),
+        };
+
+        private static Kernels For<TShape>() where TShape : struct, IRecurrentLayer => new(
+            (weights, bias, x, rows, y) => FastKernels.Project<TShape>(weights, bias, x, rows, y),
+            (gates, w, vectors, steps, count, reverse, state, output, stride, offset) =>
+                FastKernels.Recurrent<TShape>(gates, w, vectors, steps, count, reverse, state, output, stride, offset));
     }
 }

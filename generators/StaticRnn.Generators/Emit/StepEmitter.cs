@@ -120,6 +120,7 @@ internal static class StepEmitter
             ? "/// <param name=\"token\">This step's token, in 0 .. VocabularySize - 1.</param>"
             : "/// <param name=\"x\">This step's InputSize features.</param>");
         writer.Line("/// <param name=\"y\">Receives StepOutputSize floats: the last layer's output for this step.</param>");
+        writer.Line(NetworkEmitter.Optimized);
         writer.Open(tokens
             ? "public static void Step(ref State state, int token, global::System.Span<float> y)"
             : "public static void Step(ref State state, global::System.ReadOnlySpan<float> x, global::System.Span<float> y)");
@@ -132,7 +133,6 @@ internal static class StepEmitter
         writer.Line("var values = State.AsSpan(ref state);");
 
         var current = "x";
-        var currentWidth = network.InputSize;
         for (var i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
@@ -155,7 +155,7 @@ internal static class StepEmitter
                     if (i != last)
                         writer.Line($"var {destination} = scratch.Slice({denseOutputs[layer.Number]}, {units});");
                     writer.Line($"var layer{layer.Number}Padded = scratch.Slice({gatesSize}, {padded});");
-                    writer.Line($"{FastKernels}.Project({Weights}.{WeightsEmitter.WeightName(dense)}, {Weights}.{WeightsEmitter.BiasName(dense)}, {current}, rows: 1, inputs: {currentWidth}, xStride: {currentWidth}, layer{layer.Number}Padded, columns: {padded});");
+                    writer.Line($"{FastKernels}.Project<{NetworkEmitter.ShapeName(dense)}>({Weights}.{WeightsEmitter.WeightName(dense)}, {Weights}.{WeightsEmitter.BiasName(dense)}, {current}, rows: 1, layer{layer.Number}Padded);");
                     if (dense.Activation != Activation.None)
                         writer.Line($"{FastKernels}.Activate(layer{layer.Number}Padded, rows: 1, count: {units}, stride: {padded}, global::StaticRnn.Activation.{dense.Activation});");
                     writer.Line($"layer{layer.Number}Padded.Slice(0, {units}).CopyTo({destination});");
@@ -167,18 +167,15 @@ internal static class StepEmitter
                         var cell = slot.Cell;
                         var name = $"layer{layer.Number}{(recurrent.Stack.Count > 1 ? $"L{cell.StackIndex}" : "")}State";
                         writer.Line($"var {name} = values.Slice({slot.Offset}, {slot.Size});");
-                        writer.Line($"{FastKernels}.Project({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {current}, rows: 1, inputs: {cell.InputWidth}, xStride: {cell.InputWidth}, scratch.Slice(0, {columns}), columns: {columns});");
-                        writer.Line($"{FastKernels}.Recurrent(global::StaticRnn.Runtime.RecurrentCell.{recurrent.KernelCell}, global::StaticRnn.Activation.{recurrent.Activation}, scratch.Slice(0, {columns}), {Weights}.{cell.RecurrentWeights.Name}, {NetworkEmitter.CellVectors(cell)},");
-                        writer.Line($"    hidden: {recurrent.HiddenSize}, steps: 1, count: 1, reverse: false, {name}, output: default, outputStride: 0, outputOffset: 0);");
+                        NetworkEmitter.WriteCell(writer, recurrent, cell.StackIndex, cell, current, $"scratch.Slice(0, {columns})", name, steps: 1, rows: "1", count: "1",
+                            outputs: "output: default, outputStride: 0, outputOffset: 0");
                         current = $"{name}.Slice(0, {recurrent.HiddenSize})";
-                        currentWidth = recurrent.HiddenSize;
                     }
                     if (i == last)
                         writer.Line($"{current}.CopyTo(y);");
                     continue;
             }
             current = destination;
-            currentWidth = layer.Output.Width;
         }
         if (last < 0)
             writer.Line("x.CopyTo(y);");

@@ -19,36 +19,45 @@ public static class FastKernels
     /// <summary>Sequences one register tile advances together: each weight vector loaded serves all of them.</summary>
     public const int Tile = 4;
 
-    // ---- y[r] = b + x[r] · W  (W row-major [inputs][columns], columns a multiple of the block) ----
+    // ---- y[r] = b + x[r] · W  (W row-major [Inputs][Columns], Columns a multiple of the block) ----
 
-    /// <summary>y[r, :] = bias + Σ_j x[r, j] · weights[j, :] for each of <paramref name="rows"/> rows.</summary>
-    public static void Project(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, int inputs, int xStride, Span<float> y, int columns)
+    /// <summary>y[r, :] = bias + Σ_j x[r, j] · weights[j, :] for each of <paramref name="rows"/> rows of
+    /// <typeparamref name="TShape"/>.Inputs values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Project<TShape>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, Span<float> y)
+        where TShape : struct, IProjection
     {
         switch (SimdWidth.Best)
         {
-            case 16: Project<V512>(weights, bias, x, rows, inputs, xStride, y, columns); break;
-            case 8: Project<V256>(weights, bias, x, rows, inputs, xStride, y, columns); break;
-            case 4: Project<V128>(weights, bias, x, rows, inputs, xStride, y, columns); break;
-            default: Project<Scalar>(weights, bias, x, rows, inputs, xStride, y, columns); break;
+            case 16: Project<V512, TShape>(weights, bias, x, rows, y); break;
+            case 8: Project<V256, TShape>(weights, bias, x, rows, y); break;
+            case 4: Project<V128, TShape>(weights, bias, x, rows, y); break;
+            default: Project<Scalar, TShape>(weights, bias, x, rows, y); break;
         }
     }
 
-    private static void Project<T>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, int inputs, int xStride, Span<float> y, int columns)
-        where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Project<T, TShape>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, Span<float> y)
+        where T : struct, ISimd<T> where TShape : struct, IProjection
     {
         ref var w = ref MemoryMarshal.GetReference(weights);
         ref var b = ref MemoryMarshal.GetReference(bias);
         ref var x0 = ref MemoryMarshal.GetReference(x);
         ref var y0 = ref MemoryMarshal.GetReference(y);
         var n = T.Count;
+        var inputs = TShape.Inputs;
+        var columns = TShape.Columns;
+        // Whether a single vector is left over after the pairs: a JIT-time constant, so only the loops this shape needs
+        // are compiled.
+        var oddVector = columns % (2 * n) != 0;
         var r = 0;
         // Four rows at a time: each weight vector loaded once serves four rows.
         for (; r + 4 <= rows; r += 4)
         {
-            ref var xa = ref Unsafe.Add(ref x0, r * xStride);
-            ref var xb = ref Unsafe.Add(ref xa, xStride);
-            ref var xc = ref Unsafe.Add(ref xb, xStride);
-            ref var xd = ref Unsafe.Add(ref xc, xStride);
+            ref var xa = ref Unsafe.Add(ref x0, r * inputs);
+            ref var xb = ref Unsafe.Add(ref xa, inputs);
+            ref var xc = ref Unsafe.Add(ref xb, inputs);
+            ref var xd = ref Unsafe.Add(ref xc, inputs);
             // 4 rows x 2 vectors = 8 independent FMA chains, enough to cover the FMA latency.
             var col = 0;
             for (; col + 2 * n <= columns; col += 2 * n)
@@ -82,7 +91,7 @@ public static class FastKernels
                 T.Store(a3, ref y0, (r + 3) * columns + col);
                 T.Store(e3, ref y0, (r + 3) * columns + col + n);
             }
-            for (; col < columns; col += n)
+            if (oddVector)
             {
                 var bv = T.Load(ref b, col);
                 T a0 = bv, a1 = bv, a2 = bv, a3 = bv;
@@ -102,7 +111,7 @@ public static class FastKernels
         }
         for (; r < rows; r++)
         {
-            ref var xa = ref Unsafe.Add(ref x0, r * xStride);
+            ref var xa = ref Unsafe.Add(ref x0, r * inputs);
             var col = 0;
             // Two vectors at a time for independent FMA chains.
             for (; col + 2 * n <= columns; col += 2 * n)
@@ -118,7 +127,7 @@ public static class FastKernels
                 T.Store(a0, ref y0, r * columns + col);
                 T.Store(a1, ref y0, r * columns + col + n);
             }
-            for (; col < columns; col += n)
+            if (oddVector)
             {
                 var a0 = T.Load(ref b, col);
                 for (var j = 0; j < inputs; j++)
@@ -131,7 +140,9 @@ public static class FastKernels
     // ---- Activations over a span ----
 
     /// <summary>Applies <paramref name="activation"/> to each of <paramref name="rows"/> rows of <paramref name="count"/>
-    /// values (Softmax normalizes each row).</summary>
+    /// values (Softmax normalizes each row). The dense heads' activations: exp-based (<see cref="VectorMath"/>), so that
+    /// tiny probabilities keep their relative accuracy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Activate(Span<float> values, int rows, int count, int stride, Activation activation)
     {
         if (activation == Activation.None)
@@ -176,6 +187,16 @@ public static class FastKernels
         _ => x,
     };
 
+    /// <summary>An Elman cell's activation: on the recurrence's chain, so tanh and sigmoid are <see cref="GateMath"/>'s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T GateActivation<T>(T x, Activation activation) where T : struct, ISimd<T> => activation switch
+    {
+        Activation.Sigmoid => T.GateSigmoid(x),
+        Activation.Tanh => T.GateTanh(x),
+        Activation.Relu => T.Select(T.LessThan(x, T.Zero), T.Zero, x),
+        _ => x,
+    };
+
     private static void Softmax(Span<float> values)
     {
         var max = float.NegativeInfinity;
@@ -195,6 +216,7 @@ public static class FastKernels
     // ---- Moving values ----
 
     /// <summary>Copies <paramref name="rows"/> rows of <paramref name="width"/> floats between buffers of different strides.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyRows(ReadOnlySpan<float> source, int sourceStride, Span<float> destination, int destinationStride, int rows, int width)
     {
         for (var r = 0; r < rows; r++)
@@ -202,6 +224,7 @@ public static class FastKernels
     }
 
     /// <summary>Combines a bidirectional layer's two outputs into <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Merge(ReadOnlySpan<float> forward, ReadOnlySpan<float> backward, Span<float> destination, MergeMode mode)
     {
         if (mode == MergeMode.Concat)
@@ -223,9 +246,10 @@ public static class FastKernels
 
     // ---- Recurrent layers ----
 
-    /// <summary>Runs one direction of a recurrent layer over <paramref name="count"/> sequences.</summary>
-    /// <param name="cell">Which cell: an LSTM (gates i, f, g, o), a GRU (r, z, n) or Elman; see <see cref="RecurrentCell"/>.</param>
-    /// <param name="activation">The Elman cell's activation; ignored by the others.</param>
+    /// <summary>Runs one direction of a recurrent layer over <paramref name="count"/> sequences. (Generated code runs a
+    /// small layer's single sequence in its own kernel, with the state in registers; this is every other case.)</summary>
+    /// <typeparam name="TLayer">The layer's cell and sizes (see <see cref="IRecurrentLayer"/>): an LSTM (gates i, f, g, o),
+    /// a GRU (r, z, n) or Elman, see <see cref="RecurrentCell"/>.</typeparam>
     /// <param name="inputGates">[count][steps][G × padded hidden]: x · W_ih + biases, gate-interleaved. Overwritten:
     /// each step stores its finished pre-activations there before the activations run.</param>
     /// <param name="recurrentWeights">[hidden][G × padded hidden]: W_hh, transposed and gate-interleaved.</param>
@@ -235,7 +259,6 @@ public static class FastKernels
     /// p = [p_i | p_f | p_o] packed as <see cref="WeightPacking.GateVector"/>(p, 3, hidden), [3 × padded hidden]: the block
     /// starting at unit u has p_i at 3u + lane, p_f at 3u + 16 + lane, p_o at 3u + 32 + lane (p_f is unused when coupled).
     /// Empty for the other cells.</param>
-    /// <param name="hidden">Units of the hidden state.</param>
     /// <param name="steps">Time steps of each sequence.</param>
     /// <param name="count">Sequences advanced together.</param>
     /// <param name="reverse">Run from the last step to the first (a backward direction).</param>
@@ -244,49 +267,47 @@ public static class FastKernels
     /// <param name="output">[count][steps][outputStride]: h of each step at <paramref name="outputOffset"/>; empty for none.</param>
     /// <param name="outputStride">Floats per step in <paramref name="output"/>.</param>
     /// <param name="outputOffset">Where in a step's row this direction's h goes.</param>
-    public static void Recurrent(RecurrentCell cell, Activation activation, Span<float> inputGates, ReadOnlySpan<float> recurrentWeights,
-        ReadOnlySpan<float> cellVectors, int hidden, int steps, int count, bool reverse, Span<float> state,
-        Span<float> output, int outputStride, int outputOffset)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Recurrent<TLayer>(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> cellVectors,
+        int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset)
+        where TLayer : struct, IRecurrentLayer
     {
+        var run = new RunArguments(inputGates, recurrentWeights, cellVectors, steps, count, reverse, state, output, outputStride, outputOffset);
         switch (SimdWidth.Best)
         {
-            case 16: Recurrent<V512>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
-            case 8: Recurrent<V256>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
-            case 4: Recurrent<V128>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
-            default: Recurrent<Scalar>(cell, activation, inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset); break;
+            case 16: Recurrent<V512, TLayer>(ref run); break;
+            case 8: Recurrent<V256, TLayer>(ref run); break;
+            case 4: Recurrent<V128, TLayer>(ref run); break;
+            default: Recurrent<Scalar, TLayer>(ref run); break;
         }
     }
 
-    private static void Recurrent<T>(RecurrentCell cell, Activation activation, Span<float> inputGates, ReadOnlySpan<float> recurrentWeights,
-        ReadOnlySpan<float> cellVectors, int hidden, int steps, int count, bool reverse, Span<float> state,
-        Span<float> output, int outputStride, int outputOffset)
-        where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Recurrent<T, TLayer>(ref RunArguments run) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
         // One specialized time loop per cell, so nothing inside it branches on the cell kind.
-        var run = new RunArguments(inputGates, recurrentWeights, cellVectors, hidden, steps, count, reverse, state, output, outputStride, outputOffset, activation);
-        switch (cell)
+        switch (TLayer.Cell)
         {
-            case RecurrentCell.Lstm: RunSteps<T, LstmCell<PlainLstm>>(ref run); break;
-            case RecurrentCell.Gru: RunSteps<T, GruCell>(ref run); break;
-            case RecurrentCell.GruResetBefore: RunResetBeforeGru<T>(ref run); break;
-            case RecurrentCell.PeepholeLstm: RunSteps<T, LstmCell<PeepholeLstm>>(ref run); break;
-            case RecurrentCell.CoupledLstm: RunSteps<T, LstmCell<CoupledLstm>>(ref run); break;
-            case RecurrentCell.PeepholeCoupledLstm: RunSteps<T, LstmCell<PeepholeCoupledLstm>>(ref run); break;
-            default: RunSteps<T, RnnCell>(ref run); break;
+            case RecurrentCell.Lstm: RunSteps<T, LstmCell<PlainLstm>, TLayer>(ref run); break;
+            case RecurrentCell.Gru: RunSteps<T, GruCell, TLayer>(ref run); break;
+            case RecurrentCell.GruResetBefore: RunResetBeforeGru<T, TLayer>(ref run); break;
+            case RecurrentCell.PeepholeLstm: RunSteps<T, LstmCell<PeepholeLstm>, TLayer>(ref run); break;
+            case RecurrentCell.CoupledLstm: RunSteps<T, LstmCell<CoupledLstm>, TLayer>(ref run); break;
+            case RecurrentCell.PeepholeCoupledLstm: RunSteps<T, LstmCell<PeepholeCoupledLstm>, TLayer>(ref run); break;
+            default: RunSteps<T, RnnCell, TLayer>(ref run); break;
         }
     }
 
     private ref struct RunArguments(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> cellVectors,
-        int hidden, int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset, Activation activation)
+        int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset)
     {
         public readonly Span<float> InputGates = inputGates;
         public readonly ReadOnlySpan<float> RecurrentWeights = recurrentWeights;
         public readonly ReadOnlySpan<float> CellVectors = cellVectors;
-        public readonly int Hidden = hidden, Steps = steps, Count = count, OutputStride = outputStride, OutputOffset = outputOffset;
+        public readonly int Steps = steps, Count = count, OutputStride = outputStride, OutputOffset = outputOffset;
         public readonly bool Reverse = reverse;
         public readonly Span<float> State = state;
         public readonly Span<float> Output = output;
-        public readonly Activation Activation = activation;
     }
 
     /// <summary>A recurrent cell's step, for one sequence and for four at once.</summary>
@@ -295,12 +316,12 @@ public static class FastKernels
         static abstract int Gates { get; }
         static abstract bool HasCellState { get; }
         /// <summary>Advances units [unit, unit + 16) of one sequence; <paramref name="w"/> is that block's weights and
-        /// <paramref name="vectors"/> the cell vectors (see <see cref="Recurrent"/>).</summary>
-        static abstract void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T>;
+        /// <paramref name="vectors"/> the cell vectors (see <see cref="Recurrent{TLayer}"/>).</summary>
+        static abstract void Step<T, TLayer>(ref float gx, ref float w, ref float vectors, int unit, ref float hRead, ref float hWrite, ref float c)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer;
         /// <summary>The same for four sequences at once.</summary>
-        static abstract void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
-            where T : struct, ISimd<T>;
+        static abstract void Step4<T, TLayer>(ref CellRows rows, ref float w, ref float vectors, int unit)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer;
     }
 
     /// <summary>Which LSTM: JIT-time constants, so each variant compiles to its own kernels with the unused math gone,
@@ -342,11 +363,11 @@ public static class FastKernels
         public static int Gates => 4;
         public static bool HasCellState => true;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => LstmStep<T, TOptions>(ref gx, ref w, ref Peepholes<TOptions>(ref vectors), hidden, unit, ref hRead, ref hWrite, ref c);
+        public static void Step<T, TLayer>(ref float gx, ref float w, ref float vectors, int unit, ref float hRead, ref float hWrite, ref float c)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer => LstmStep<T, TLayer, TOptions>(ref gx, ref w, ref Peepholes<TOptions>(ref vectors), unit, ref hRead, ref hWrite, ref c);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
-            where T : struct, ISimd<T> => LstmStep4<T, TOptions>(ref rows, ref w, ref Peepholes<TOptions>(ref vectors), hidden, unit);
+        public static void Step4<T, TLayer>(ref CellRows rows, ref float w, ref float vectors, int unit)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer => LstmStep4<T, TLayer, TOptions>(ref rows, ref w, ref Peepholes<TOptions>(ref vectors), unit);
     }
 
     private struct GruCell : ICell
@@ -354,11 +375,11 @@ public static class FastKernels
         public static int Gates => 3;
         public static bool HasCellState => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => GruStep<T>(ref gx, ref w, ref vectors, hidden, unit, ref hRead, ref hWrite);
+        public static void Step<T, TLayer>(ref float gx, ref float w, ref float vectors, int unit, ref float hRead, ref float hWrite, ref float c)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer => GruStep<T, TLayer>(ref gx, ref w, ref vectors, unit, ref hRead, ref hWrite);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
-            where T : struct, ISimd<T> => GruStep4<T>(ref rows, ref w, ref vectors, hidden, unit);
+        public static void Step4<T, TLayer>(ref CellRows rows, ref float w, ref float vectors, int unit)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer => GruStep4<T, TLayer>(ref rows, ref w, ref vectors, unit);
     }
 
     private struct RnnCell : ICell
@@ -366,16 +387,17 @@ public static class FastKernels
         public static int Gates => 1;
         public static bool HasCellState => false;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step<T>(ref float gx, ref float w, ref float vectors, int hidden, int unit, ref float hRead, ref float hWrite, ref float c, Activation activation)
-            where T : struct, ISimd<T> => RnnStep<T>(ref gx, ref w, hidden, unit, ref hRead, ref hWrite, activation);
+        public static void Step<T, TLayer>(ref float gx, ref float w, ref float vectors, int unit, ref float hRead, ref float hWrite, ref float c)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer => RnnStep<T, TLayer>(ref gx, ref w, unit, ref hRead, ref hWrite);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Step4<T>(ref CellRows rows, ref float w, ref float vectors, int hidden, int unit, Activation activation)
-            where T : struct, ISimd<T> => RnnStep4<T>(ref rows, ref w, hidden, unit, activation);
+        public static void Step4<T, TLayer>(ref CellRows rows, ref float w, ref float vectors, int unit)
+            where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer => RnnStep4<T, TLayer>(ref rows, ref w, unit);
     }
 
-    private static void RunSteps<T, TCell>(ref RunArguments run) where T : struct, ISimd<T> where TCell : struct, ICell
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunSteps<T, TCell, TLayer>(ref RunArguments run) where T : struct, ISimd<T> where TCell : struct, ICell where TLayer : struct, IRecurrentLayer
     {
-        int hidden = run.Hidden, steps = run.Steps, count = run.Count;
+        int hidden = TLayer.Hidden, steps = run.Steps, count = run.Count;
         var padded = WeightPacking.Padded(hidden);
         var columns = TCell.Gates * padded;
         var hStride = 2 * padded;
@@ -404,13 +426,13 @@ public static class FastKernels
                     var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
                         ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride,
                         ref Unsafe.Add(ref c0, s * padded), padded);
-                    TCell.Step4<T>(ref rows, ref wBlock, ref vectors, hidden, u, run.Activation);
+                    TCell.Step4<T, TLayer>(ref rows, ref wBlock, ref vectors, u);
                 }
                 for (; s < count; s++)
                 {
-                    TCell.Step<T>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref wBlock, ref vectors, hidden, u,
+                    TCell.Step<T, TLayer>(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), ref wBlock, ref vectors, u,
                         ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write),
-                        ref Unsafe.Add(ref c0, s * padded), run.Activation);
+                        ref Unsafe.Add(ref c0, s * padded));
                 }
             }
             if (writesOutput)
@@ -434,10 +456,11 @@ public static class FastKernels
     /// gx_n + (r ⊙ h) · W_hn over the n gate slots; (3) h' = (1 − z) ⊙ n + z ⊙ h over r ⊙ h, which pass 2 has done with.
     /// Padded units stay zero: their h is zero, so their r ⊙ h is, and their weights and gate sums are.
     /// </summary>
-    private static void RunResetBeforeGru<T>(ref RunArguments run) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunResetBeforeGru<T, TLayer>(ref RunArguments run) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
         const int B = WeightPacking.Block;
-        int hidden = run.Hidden, steps = run.Steps, count = run.Count;
+        int hidden = TLayer.Hidden, steps = run.Steps, count = run.Count;
         var padded = WeightPacking.Padded(hidden);
         var columns = 3 * padded;
         var hStride = 2 * padded;
@@ -466,18 +489,18 @@ public static class FastKernels
                         var rows = new CellRows(ref Unsafe.Add(ref gx0, (s * steps + t) * columns), steps * columns,
                             ref Unsafe.Add(ref h0, s * hStride + read), ref Unsafe.Add(ref h0, s * hStride + write), hStride, ref h0, 0);
                         if (pass == 0)
-                            GruGatesStep4<T>(ref rows, ref wBlock, hidden, u);
+                            GruGatesStep4<T, TLayer>(ref rows, ref wBlock, u);
                         else
-                            GruCandidateStep4<T>(ref rows, ref wBlock, hidden, u);
+                            GruCandidateStep4<T, TLayer>(ref rows, ref wBlock, u);
                     }
                     for (; s < count; s++)
                     {
                         ref var gx = ref Unsafe.Add(ref gx0, (s * steps + t) * columns);
                         ref var hWrite = ref Unsafe.Add(ref h0, s * hStride + write);
                         if (pass == 0)
-                            GruGatesStep<T>(ref gx, ref wBlock, hidden, u, ref Unsafe.Add(ref h0, s * hStride + read), ref hWrite);
+                            GruGatesStep<T, TLayer>(ref gx, ref wBlock, u, ref Unsafe.Add(ref h0, s * hStride + read), ref hWrite);
                         else
-                            GruCandidateStep<T>(ref gx, ref wBlock, hidden, u, ref hWrite);
+                            GruCandidateStep<T, TLayer>(ref gx, ref wBlock, u, ref hWrite);
                     }
                 }
             }
@@ -507,9 +530,10 @@ public static class FastKernels
 
     /// <summary>One sequence's LSTM block: gates = gx + h · W_hh, then c and h.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LstmStep<T, TOptions>(ref float gx, ref float w, ref float peepholes, int hidden, int unit, ref float hRead, ref float hWrite, ref float c)
-        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
+    private static void LstmStep<T, TLayer, TOptions>(ref float gx, ref float w, ref float peepholes, int unit, ref float hRead, ref float hWrite, ref float c)
+        where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer where TOptions : struct, ILstmOptions
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 4 * B;
         for (var lane = 0; lane < B; lane += T.Count)
         {
@@ -577,12 +601,13 @@ public static class FastKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LstmFinish<T>(T ai, T af, T ag, T ao, ref float c, ref float h, int unit) where T : struct, ISimd<T>
     {
-        var cell = T.MultiplyAdd(VectorMath.Sigmoid(af), T.Load(ref c, unit), T.Multiply(VectorMath.Sigmoid(ai), VectorMath.Tanh(ag)));
+        var cell = T.MultiplyAdd(T.GateSigmoid(af), T.Load(ref c, unit), T.Multiply(T.GateSigmoid(ai), T.GateTanh(ag)));
         T.Store(cell, ref c, unit);
-        T.Store(T.Multiply(VectorMath.Sigmoid(ao), VectorMath.Tanh(cell)), ref h, unit);
+        T.Store(T.Multiply(T.GateSigmoid(ao), T.GateTanh(cell)), ref h, unit);
     }
 
     /// <summary>Peephole and coupled LSTM activations for one block whose gate pre-activations are finished in <paramref name="gates"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmVariantFinishBlock<T, TOptions>(ref float gates, ref float peepholes, ref float c, ref float h, int unit)
         where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
     {
@@ -609,23 +634,24 @@ public static class FastKernels
             if (!TOptions.Coupled)
                 af = T.MultiplyAdd(T.Load(ref peepholes, peephole + B), previous, af);
         }
-        var i = VectorMath.Sigmoid(ai);
+        var i = T.GateSigmoid(ai);
         T cell;
         if (TOptions.Coupled)
-            cell = T.MultiplyAdd(i, T.Subtract(VectorMath.Tanh(ag), previous), previous);   // f = 1 − i: c + i · (g − c)
+            cell = T.MultiplyAdd(i, T.Subtract(T.GateTanh(ag), previous), previous);   // f = 1 − i: c + i · (g − c)
         else
-            cell = T.MultiplyAdd(VectorMath.Sigmoid(af), previous, T.Multiply(i, VectorMath.Tanh(ag)));
+            cell = T.MultiplyAdd(T.GateSigmoid(af), previous, T.Multiply(i, T.GateTanh(ag)));
         T.Store(cell, ref c, unit);
         if (TOptions.Peephole)
             ao = T.MultiplyAdd(T.Load(ref peepholes, peephole + 2 * B), cell, ao);   // o sees the new c
-        T.Store(T.Multiply(VectorMath.Sigmoid(ao), VectorMath.Tanh(cell)), ref h, unit);
+        T.Store(T.Multiply(T.GateSigmoid(ao), T.GateTanh(cell)), ref h, unit);
     }
 
     /// <summary>One sequence's GRU block (reset-after): r, z = σ(gx + h · W), n = tanh(gx_n + r · (h · W_n + b_hn)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GruStep<T>(ref float gx, ref float w, ref float bhn, int hidden, int unit, ref float hRead, ref float hWrite)
-        where T : struct, ISimd<T>
+    private static void GruStep<T, TLayer>(ref float gx, ref float w, ref float bhn, int unit, ref float hRead, ref float hWrite)
+        where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 3 * B;
         for (var lane = 0; lane < B; lane += T.Count)
         {
@@ -666,6 +692,7 @@ public static class FastKernels
 
     /// <summary>GRU activations for one block: r and z sums in <paramref name="gates"/>, W_hn h + b_hn in
     /// <paramref name="hWrite"/>, which receives the new h.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruFinishBlock<T>(ref float gates, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
     {
         const int B = WeightPacking.Block;
@@ -680,8 +707,8 @@ public static class FastKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GruFinish<T>(T ar, T az, T an, T xn, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
     {
-        var z = VectorMath.Sigmoid(az);
-        var n = VectorMath.Tanh(T.MultiplyAdd(VectorMath.Sigmoid(ar), an, xn));
+        var z = T.GateSigmoid(az);
+        var n = T.GateTanh(T.MultiplyAdd(T.GateSigmoid(ar), an, xn));
         // (1 − z) · n + z · h = n + z · (h − n)
         T.Store(T.MultiplyAdd(z, T.Subtract(T.Load(ref hRead, unit), n), n), ref hWrite, unit);
     }
@@ -689,9 +716,10 @@ public static class FastKernels
     /// <summary>Pass 1 of one sequence's reset-before GRU block (see <see cref="RunResetBeforeGru"/>): the r and z sums
     /// over their gate slots, then r ⊙ h into <paramref name="resetHidden"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GruGatesStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float resetHidden)
-        where T : struct, ISimd<T>
+    private static void GruGatesStep<T, TLayer>(ref float gx, ref float w, int unit, ref float hRead, ref float resetHidden)
+        where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 3 * B;
         for (var lane = 0; lane < B; lane += T.Count)
         {
@@ -725,20 +753,22 @@ public static class FastKernels
     }
 
     /// <summary>r ⊙ h for one block whose r sums are finished in <paramref name="gates"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ResetHiddenBlock<T>(ref float gates, ref float hRead, ref float resetHidden, int unit) where T : struct, ISimd<T>
     {
         for (var lane = 0; lane < WeightPacking.Block; lane += T.Count)
         {
-            var r = VectorMath.Sigmoid(T.Load(ref gates, 3 * unit + lane));
+            var r = T.GateSigmoid(T.Load(ref gates, 3 * unit + lane));
             T.Store(T.Multiply(r, T.Load(ref hRead, unit + lane)), ref resetHidden, unit + lane);
         }
     }
 
     /// <summary>Pass 2 of one sequence's reset-before GRU block: the n sums gx_n + (r ⊙ h) · W_hn over the n gate slots.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GruCandidateStep<T>(ref float gx, ref float w, int hidden, int unit, ref float resetHidden)
-        where T : struct, ISimd<T>
+    private static void GruCandidateStep<T, TLayer>(ref float gx, ref float w, int unit, ref float resetHidden)
+        where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 3 * B;
         for (var lane = 0; lane < B; lane += T.Count)
         {
@@ -760,14 +790,15 @@ public static class FastKernels
 
     /// <summary>Pass 3 of one sequence's reset-before GRU block: h' = (1 − z) ⊙ tanh(n sum) + z ⊙ h into
     /// <paramref name="hWrite"/>, over the r ⊙ h that pass 2 has done with.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruResetBeforeFinishBlock<T>(ref float gates, ref float hRead, ref float hWrite, int unit) where T : struct, ISimd<T>
     {
         const int B = WeightPacking.Block;
         for (var lane = 0; lane < B; lane += T.Count)
         {
             var col = 3 * unit + lane;
-            var z = VectorMath.Sigmoid(T.Load(ref gates, col + B));
-            var n = VectorMath.Tanh(T.Load(ref gates, col + 2 * B));
+            var z = T.GateSigmoid(T.Load(ref gates, col + B));
+            var n = T.GateTanh(T.Load(ref gates, col + 2 * B));
             // (1 − z) · n + z · h = n + z · (h − n)
             T.Store(T.MultiplyAdd(z, T.Subtract(T.Load(ref hRead, unit + lane), n), n), ref hWrite, unit + lane);
         }
@@ -775,9 +806,10 @@ public static class FastKernels
 
     /// <summary>One sequence's Elman block: h = act(gx + h · W).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RnnStep<T>(ref float gx, ref float w, int hidden, int unit, ref float hRead, ref float hWrite, Activation activation)
-        where T : struct, ISimd<T>
+    private static void RnnStep<T, TLayer>(ref float gx, ref float w, int unit, ref float hRead, ref float hWrite)
+        where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block;
         for (var lane = 0; lane < B; lane += T.Count)
         {
@@ -793,14 +825,15 @@ public static class FastKernels
                 a = T.MultiplyAdd(T.Broadcast(Unsafe.Add(ref hRead, j)), T.Load(ref w, j * B + lane), a);
             T.Store(T.Add(a, b), ref hWrite, unit + lane);
         }
-        ActivateBlock<T>(ref hWrite, unit, activation);
+        ActivateBlock<T, TLayer>(ref hWrite, unit);
     }
 
     /// <summary>Applies the Elman activation to one block of finished sums, in place.</summary>
-    private static void ActivateBlock<T>(ref float h, int unit, Activation activation) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ActivateBlock<T, TLayer>(ref float h, int unit) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
         for (var lane = 0; lane < WeightPacking.Block; lane += T.Count)
-            T.Store(Activate(T.Load(ref h, unit + lane), activation), ref h, unit + lane);
+            T.Store(GateActivation(T.Load(ref h, unit + lane), TLayer.Activation), ref h, unit + lane);
     }
 
     /// <summary>Four sequences' rows of one step, for the tiled kernels.</summary>
@@ -832,9 +865,11 @@ public static class FastKernels
     }
 
     /// <summary>LSTM block of four sequences at once: each weight vector loaded once serves all four.</summary>
-    private static void LstmStep4<T, TOptions>(ref CellRows rows, ref float w, ref float peepholes, int hidden, int unit)
-        where T : struct, ISimd<T> where TOptions : struct, ILstmOptions
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LstmStep4<T, TLayer, TOptions>(ref CellRows rows, ref float w, ref float peepholes, int unit)
+        where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer where TOptions : struct, ILstmOptions
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 4 * B;
         var g = new Four(ref rows.Gates, rows.GatesStride);
         var h = new Four(ref rows.HRead, rows.HStride);
@@ -885,6 +920,7 @@ public static class FastKernels
     }
 
     /// <summary>LSTM activations for one block of units whose gate pre-activations are finished in <paramref name="gates"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmFinishBlock<T>(ref float gates, ref float c, ref float h, int unit) where T : struct, ISimd<T>
     {
         const int B = WeightPacking.Block;
@@ -897,8 +933,10 @@ public static class FastKernels
     }
 
     /// <summary>GRU block of four sequences at once.</summary>
-    private static void GruStep4<T>(ref CellRows rows, ref float w, ref float bhn, int hidden, int unit) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruStep4<T, TLayer>(ref CellRows rows, ref float w, ref float bhn, int unit) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 3 * B;
         var g = new Four(ref rows.Gates, rows.GatesStride);
         var h = new Four(ref rows.HRead, rows.HStride);
@@ -940,8 +978,10 @@ public static class FastKernels
     }
 
     /// <summary>Pass 1 of the reset-before GRU for four sequences at once: r and z sums, then r ⊙ h into the write rows.</summary>
-    private static void GruGatesStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruGatesStep4<T, TLayer>(ref CellRows rows, ref float w, int unit) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 3 * B;
         var g = new Four(ref rows.Gates, rows.GatesStride);
         var h = new Four(ref rows.HRead, rows.HStride);
@@ -979,8 +1019,10 @@ public static class FastKernels
     }
 
     /// <summary>Pass 2 of the reset-before GRU for four sequences at once, reading r ⊙ h from the write rows.</summary>
-    private static void GruCandidateStep4<T>(ref CellRows rows, ref float w, int hidden, int unit) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruCandidateStep4<T, TLayer>(ref CellRows rows, ref float w, int unit) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block, Row = 3 * B;
         var g = new Four(ref rows.Gates, rows.GatesStride);
         var x = new Four(ref rows.HWrite, rows.HStride);
@@ -1004,8 +1046,10 @@ public static class FastKernels
     }
 
     /// <summary>Elman block of four sequences at once.</summary>
-    private static void RnnStep4<T>(ref CellRows rows, ref float w, int hidden, int unit, Activation activation) where T : struct, ISimd<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RnnStep4<T, TLayer>(ref CellRows rows, ref float w, int unit) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
+        var hidden = TLayer.Hidden;
         const int B = WeightPacking.Block;
         var g = new Four(ref rows.Gates, rows.GatesStride);
         var h = new Four(ref rows.HRead, rows.HStride);
@@ -1027,7 +1071,7 @@ public static class FastKernels
             T.Store(a3, ref Unsafe.Add(ref rows.HWrite, 3 * rows.HStride), col);
         }
         for (var s = 0; s < Tile; s++)
-            ActivateBlock<T>(ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit, activation);
+            ActivateBlock<T, TLayer>(ref Unsafe.Add(ref rows.HWrite, s * rows.HStride), unit);
     }
 }
 

@@ -114,7 +114,7 @@ public class ConventionDiagnosticsTests
 
         Assert.Empty(run.Errors);
         var code = run.Sources["App.Model.g.cs"];
-        Assert.Contains(fileResetAfter ? "RecurrentCell.Gru," : "RecurrentCell.GruResetBefore,", code);
+        Assert.Contains(fileResetAfter ? "RecurrentCell.Gru;" : "RecurrentCell.GruResetBefore;", code);
         Assert.Contains("gru/gru_cell/bias " + shape, run.Sources["App.Model.Weights.g.cs"]);
     }
 
@@ -143,7 +143,7 @@ public class ConventionDiagnosticsTests
             "Lstm(4, Weights = \"rnn\", Peephole = true, CoupledInputForget = true)", "Dense(2, Weights = \"fc\")"), At(file));
 
         Assert.Empty(run.Errors);
-        Assert.Contains("RecurrentCell.PeepholeCoupledLstm,", run.Sources["App.Model.g.cs"]);
+        Assert.Contains("RecurrentCell.PeepholeCoupledLstm;", run.Sources["App.Model.g.cs"]);
         Assert.Contains("no forget peephole (f = 1 - i)", run.Sources["App.Model.Weights.g.cs"]);
     }
 
@@ -154,7 +154,7 @@ public class ConventionDiagnosticsTests
         var run = GeneratorHarness.Run(ModelSource(LstmDenseModelAttribute, "Gru(4, Weights = \"rnn\", ResetAfter = false)", "Dense(2, Weights = \"fc\")"), At(file));
 
         Assert.Empty(run.Errors);
-        Assert.Contains("RecurrentCell.GruResetBefore,", run.Sources["App.Model.g.cs"]);
+        Assert.Contains("RecurrentCell.GruResetBefore;", run.Sources["App.Model.g.cs"]);
         Assert.DoesNotContain("HiddenBias", run.Sources["App.Model.Weights.g.cs"]);
     }
 }

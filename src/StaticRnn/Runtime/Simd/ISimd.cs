@@ -13,6 +13,9 @@ internal interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
     static abstract int Count { get; }
     static abstract TSelf Zero { get; }
     static abstract TSelf Broadcast(float value);
+    /// <summary>Every lane set to lane <paramref name="lane"/> of <paramref name="value"/> (0 ≤ lane &lt; Count), without
+    /// going through memory where the hardware has a lane permute.</summary>
+    static abstract TSelf BroadcastLane(TSelf value, int lane);
     /// <summary>Unaligned load of Count floats at <paramref name="source"/> + <paramref name="offset"/>.</summary>
     static abstract TSelf Load(ref float source, nint offset);
     static abstract void Store(TSelf value, ref float destination, nint offset);
@@ -35,6 +38,10 @@ internal interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
     static abstract TSelf Select(TSelf mask, TSelf whenTrue, TSelf whenFalse);
     static abstract TSelf And(TSelf a, TSelf b);
     static abstract TSelf Xor(TSelf a, TSelf b);
+    /// <summary>The recurrent gates' tanh, <see cref="GateMath"/> on this width's hardware type.</summary>
+    static abstract TSelf GateTanh(TSelf x);
+    /// <summary>The recurrent gates' sigmoid, <see cref="GateMath"/> on this width's hardware type.</summary>
+    static abstract TSelf GateSigmoid(TSelf x);
 }
 
 /// <summary>Picks the widest vector the hardware accelerates. The checks are JIT-time constants, so each call

@@ -15,6 +15,9 @@ internal readonly struct Scalar(float v) : ISimd<Scalar>
     public static Scalar Broadcast(float value) => new(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar BroadcastLane(Scalar value, int lane) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar Load(ref float source, nint offset) => new(Unsafe.Add(ref source, offset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -56,4 +59,10 @@ internal readonly struct Scalar(float v) : ISimd<Scalar>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar Xor(Scalar a, Scalar b) => new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a.V) ^ BitConverter.SingleToInt32Bits(b.V)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar GateTanh(Scalar x) => new(GateMath.Tanh(x.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar GateSigmoid(Scalar x) => new(GateMath.Sigmoid(x.V));
 }

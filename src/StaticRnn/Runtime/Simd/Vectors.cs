@@ -26,6 +26,10 @@ internal readonly struct V512(Vector512<float> v) : ISimd<V512>
     public static V512 Broadcast(float value) => new(Vector512.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 BroadcastLane(V512 value, int lane) =>
+        new(Avx512F.IsSupported ? Avx512F.PermuteVar16x32(value.V, Vector512.Create(lane)) : Vector512.Create(value.V.GetElement(lane)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Load(ref float source, nint offset) => new(Vector512.LoadUnsafe(ref source, (nuint)offset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -70,6 +74,12 @@ internal readonly struct V512(Vector512<float> v) : ISimd<V512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Xor(V512 a, V512 b) => new(a.V ^ b.V);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 GateTanh(V512 x) => new(GateMath.Tanh(x.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 GateSigmoid(V512 x) => new(GateMath.Sigmoid(x.V));
 }
 
 /// <summary>256-bit vectors (AVX, with FMA where present).</summary>
@@ -82,6 +92,10 @@ internal readonly struct V256(Vector256<float> v) : ISimd<V256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Broadcast(float value) => new(Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 BroadcastLane(V256 value, int lane) =>
+        new(Avx2.IsSupported ? Avx2.PermuteVar8x32(value.V, Vector256.Create(lane)) : Vector256.Create(value.V.GetElement(lane)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Load(ref float source, nint offset) => new(Vector256.LoadUnsafe(ref source, (nuint)offset));
@@ -128,6 +142,12 @@ internal readonly struct V256(Vector256<float> v) : ISimd<V256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Xor(V256 a, V256 b) => new(a.V ^ b.V);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 GateTanh(V256 x) => new(GateMath.Tanh(x.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 GateSigmoid(V256 x) => new(GateMath.Sigmoid(x.V));
 }
 
 /// <summary>128-bit vectors (SSE, NEON).</summary>
@@ -140,6 +160,10 @@ internal readonly struct V128(Vector128<float> v) : ISimd<V128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Broadcast(float value) => new(Vector128.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 BroadcastLane(V128 value, int lane) =>
+        new(Avx.IsSupported ? Avx.PermuteVar(value.V, Vector128.Create(lane)) : Vector128.Create(value.V.GetElement(lane)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Load(ref float source, nint offset) => new(Vector128.LoadUnsafe(ref source, (nuint)offset));
@@ -186,4 +210,10 @@ internal readonly struct V128(Vector128<float> v) : ISimd<V128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Xor(V128 a, V128 b) => new(a.V ^ b.V);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 GateTanh(V128 x) => new(GateMath.Tanh(x.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 GateSigmoid(V128 x) => new(GateMath.Sigmoid(x.V));
 }
