@@ -110,13 +110,20 @@ public class GateMathTests(ITestOutputHelper output)
     [MemberData(nameof(Widths))]
     public void Special_values(string width)
     {
-        // Saturation: the rational at the clamp, 1 - 4e-8 before rounding (exactly 1 where FMA rounds it).
-        Assert.InRange(Apply(width, "tanh", float.PositiveInfinity), 1f - 2e-7f, 1f);
-        Assert.InRange(Apply(width, "tanh", float.NegativeInfinity), -1f, -1f + 2e-7f);
-        Assert.InRange(Apply(width, "sigmoid", float.PositiveInfinity), 1f - 2e-7f, 1f);
-        Assert.InRange(Apply(width, "sigmoid", float.NegativeInfinity), 0f, 2e-7f);
-        Assert.Equal(Apply(width, "tanh", float.PositiveInfinity), Apply(width, "tanh", float.MaxValue));
-        Assert.Equal(Apply(width, "sigmoid", float.NegativeInfinity), Apply(width, "sigmoid", float.MinValue));
+        Assert.Equal(1f, Apply(width, "tanh", float.PositiveInfinity));
+        Assert.Equal(-1f, Apply(width, "tanh", float.NegativeInfinity));
+        Assert.Equal(1f, Apply(width, "sigmoid", float.PositiveInfinity));
+        Assert.Equal(0f, Apply(width, "sigmoid", float.NegativeInfinity));
+        Assert.Equal(1f, Apply(width, "tanh", float.MaxValue));
+        Assert.Equal(0f, Apply(width, "sigmoid", float.MinValue));
+        // Past the fit's end (|x| = 9, 18 for the sigmoid) the result is exactly saturated.
+        foreach (var v in new[] { 9.001f, 10f, 1e4f, 1e30f })
+        {
+            Assert.Equal(1f, Apply(width, "tanh", v));
+            Assert.Equal(-1f, Apply(width, "tanh", -v));
+            Assert.Equal(1f, Apply(width, "sigmoid", 2 * v));
+            Assert.Equal(0f, Apply(width, "sigmoid", -2 * v));
+        }
         Assert.Equal(0.5f, Apply(width, "sigmoid", 0f));
         Assert.Equal(0f, Apply(width, "tanh", 0f));
         Assert.True(float.IsNaN(Apply(width, "tanh", float.NaN)));

@@ -147,6 +147,39 @@ public class KernelVariantTests
         }
     }
 
+    public static IEnumerable<object[]> ProjectionCases()
+    {
+        // Narrow inputs (four rows at a time) and wide ones (eight at a time from 64 inputs), column counts that are an
+        // even and an odd number of vectors at every width, and row counts around both group sizes.
+        foreach (var (inputs, columns) in new[] { (5, 32), (5, 48), (64, 48), (70, 112), (96, 32) })
+            foreach (var rows in new[] { 1, 3, 4, 7, 8, 9, 12, 17, 25 })
+                yield return [inputs, columns, rows];
+    }
+
+    [Theory]
+    [MemberData(nameof(ProjectionCases))]
+    public void Projection_matches_reference(int inputs, int columns, int rows)
+    {
+        var random = new Random((inputs * 1000 + columns) * 100 + rows);
+        var weights = Uniform(random, inputs * columns, 1.0 / Math.Sqrt(inputs));
+        var bias = Uniform(random, columns, 0.5);
+        var x = Uniform(random, rows * inputs, 1.0);
+        var y = new float[rows * columns + 3];
+        Array.Fill(y, Sentinel);
+        Projections.For(inputs, columns)(weights, bias, x, rows, y);
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                double sum = bias[c];
+                for (var j = 0; j < inputs; j++)
+                    sum += (double)x[r * inputs + j] * weights[j * columns + c];
+                AssertClose(sum, y[r * columns + c], $"y[{r}, {c}]");
+            }
+        }
+        Assert.All(y[(rows * columns)..], v => Assert.Equal(Sentinel, v));
+    }
+
     private static void AssertClose(double expected, float actual, string what) =>
         Assert.True(Math.Abs(expected - actual) <= Tolerance, $"{what}: expected {expected:R}, got {actual:R} (error {Math.Abs(expected - actual):E2})");
 
@@ -243,6 +276,36 @@ public class KernelVariantTests
         public static int Inputs => KernelVariantTests.Inputs;
         public static int Hidden => THidden.Value;
         public static int Columns => (Cell is RecurrentCell.Gru or RecurrentCell.GruResetBefore ? 3 : 4) * WeightPacking.Padded(Hidden);
+    }
+
+    private struct Int5 : IConstant<int> { public static int Value => 5; }
+    private struct Int32 : IConstant<int> { public static int Value => 32; }
+    private struct Int48 : IConstant<int> { public static int Value => 48; }
+    private struct Int64 : IConstant<int> { public static int Value => 64; }
+    private struct Int70 : IConstant<int> { public static int Value => 70; }
+    private struct Int96 : IConstant<int> { public static int Value => 96; }
+    private struct Int112 : IConstant<int> { public static int Value => 112; }
+
+    private struct Projection<TInputs, TColumns> : IProjection where TInputs : IConstant<int> where TColumns : IConstant<int>
+    {
+        public static int Inputs => TInputs.Value;
+        public static int Columns => TColumns.Value;
+    }
+
+    private static class Projections
+    {
+        public static ProjectCall For(int inputs, int columns) => (inputs, columns) switch
+        {
+            (5, 32) => For<Projection<Int5, Int32>>(),
+            (5, 48) => For<Projection<Int5, Int48>>(),
+            (64, 48) => For<Projection<Int64, Int48>>(),
+            (70, 112) => For<Projection<Int70, Int112>>(),
+            (96, 32) => For<Projection<Int96, Int32>>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(inputs), (inputs, columns), "no projection struct for this shape"),
+        };
+
+        private static ProjectCall For<TShape>() where TShape : struct, IProjection =>
+            (weights, bias, x, rows, y) => FastKernels.Project<TShape>(weights, bias, x, rows, y);
     }
 
     private static class Shapes

@@ -10,8 +10,8 @@ namespace StaticRnn.Runtime;
 /// tanh and sigmoid for the recurrent cells' gates, where they sit on the sequential chain of every step (an LSTM step
 /// waits for a sigmoid, then a tanh): a rational function, x·P(x²)/Q(x²), with no exp and one division, about half the
 /// latency of <see cref="VectorMath"/>'s exp-based forms. Largest error over all floats (GateMathTests): 3.2e-7 for
-/// tanh, 1.9e-7 for sigmoid, absolute; relative near 0 for tanh. Never NaN for finite input, NaN for NaN, within 2e-7
-/// of ±1 (0 and 1) at ±∞ (exactly there on FMA hardware), and never outside [−1, 1] ([0, 1]). The dense heads keep <see cref="VectorMath"/>, whose sigmoid
+/// tanh, 1.9e-7 for sigmoid, absolute; relative near 0 for tanh. Never NaN for finite input, NaN for NaN, exactly ±1
+/// (0 and 1) from |x| = 9.0000004 (18.000001) on and at ±∞, and never outside [−1, 1] ([0, 1]). The dense heads keep <see cref="VectorMath"/>, whose sigmoid
 /// stays accurate relative to tiny results (a probability of 1e-20 is not rounded to 0 there).
 /// </summary>
 /// <remarks>
@@ -44,19 +44,18 @@ public static class GateMath
     private const float S0 = P0 / 2, S1 = P1 / 8, S2 = P2 / 32, S3 = P3 / 128, S4 = P4 / 512, S5 = P5 / 2048, S6 = P6 / 8192;
     private const float R1 = Q1 / 4, R2 = Q2 / 16, R3 = Q3 / 64;
 
-    // Each body: x clamped (MinNative and MaxNative are the hardware's minps and maxps, which return the second operand
-    // when either is NaN: x second, so NaN stays NaN), z = x², P and Q by Estrin's scheme (independent terms, so the
-    // chain is 4 deep instead of 6), x·P/Q, then the result clamped to [−1, 1], which rounding can pass by a few ulp near
-    // the clamp. From the clamp on the result is the rational at ±9, 1 − 4e-8 in exact arithmetic: ±1 where FMA rounds it
-    // (the vector paths on FMA hardware), ±(1 − 2e-7) at worst otherwise. Forcing exactly ±1 there (a compare and a
-    // blend) cost 6% of an LSTM step and 4 ms of its first call's compilation. The sigmoids finish with 1/2 + t/2.
+    // Each body: z = x², capped at the fit's end (|x| = 9; 18 for the sigmoid, which evaluates tanh(x/2)); P(z) and Q(z)
+    // by Estrin's scheme (independent terms: 4 operations deep instead of 6); x·P/Q with x itself, not capped, so that past
+    // the cap the ratio keeps growing (x·R(9)/9) and the final clamp to [−1, 1] makes it exactly ±1 (and ±∞ gives ±1);
+    // NaN stays NaN through all of it (MinNative and MaxNative are minps and maxps, which return their second operand when
+    // either is NaN: the value that may be NaN goes second). The clamp also catches the few ulp by which rounding can
+    // pass ±1 below the cap. The sigmoids finish with 1/2 + t/2.
 
     /// <summary>tanh(x), lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        x = Vector512.MaxNative(Vector512.Create(-Clamp), Vector512.MinNative(Vector512.Create(Clamp), x));
-        var z = x * x;
+        var z = Vector512.MinNative(Vector512.Create(Clamp * Clamp), x * x);
         var z2 = z * z;
         var p = Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Vector512.Create(P6), z2, Vector512.MultiplyAddEstimate(Vector512.Create(P5), z, Vector512.Create(P4))), z2 * z2,
             Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Vector512.Create(P3), z, Vector512.Create(P2)), z2, Vector512.MultiplyAddEstimate(Vector512.Create(P1), z, Vector512.Create(P0))));
@@ -69,8 +68,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Sigmoid(Vector512<float> x)
     {
-        x = Vector512.MaxNative(Vector512.Create(-SigmoidClamp), Vector512.MinNative(Vector512.Create(SigmoidClamp), x));
-        var z = x * x;
+        var z = Vector512.MinNative(Vector512.Create(SigmoidClamp * SigmoidClamp), x * x);
         var z2 = z * z;
         var p = Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Vector512.Create(S6), z2, Vector512.MultiplyAddEstimate(Vector512.Create(S5), z, Vector512.Create(S4))), z2 * z2,
             Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(Vector512.Create(S3), z, Vector512.Create(S2)), z2, Vector512.MultiplyAddEstimate(Vector512.Create(S1), z, Vector512.Create(S0))));
@@ -83,8 +81,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Tanh(Vector256<float> x)
     {
-        x = Vector256.MaxNative(Vector256.Create(-Clamp), Vector256.MinNative(Vector256.Create(Clamp), x));
-        var z = x * x;
+        var z = Vector256.MinNative(Vector256.Create(Clamp * Clamp), x * x);
         var z2 = z * z;
         var p = Vector256.MultiplyAddEstimate(Vector256.MultiplyAddEstimate(Vector256.Create(P6), z2, Vector256.MultiplyAddEstimate(Vector256.Create(P5), z, Vector256.Create(P4))), z2 * z2,
             Vector256.MultiplyAddEstimate(Vector256.MultiplyAddEstimate(Vector256.Create(P3), z, Vector256.Create(P2)), z2, Vector256.MultiplyAddEstimate(Vector256.Create(P1), z, Vector256.Create(P0))));
@@ -97,8 +94,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Sigmoid(Vector256<float> x)
     {
-        x = Vector256.MaxNative(Vector256.Create(-SigmoidClamp), Vector256.MinNative(Vector256.Create(SigmoidClamp), x));
-        var z = x * x;
+        var z = Vector256.MinNative(Vector256.Create(SigmoidClamp * SigmoidClamp), x * x);
         var z2 = z * z;
         var p = Vector256.MultiplyAddEstimate(Vector256.MultiplyAddEstimate(Vector256.Create(S6), z2, Vector256.MultiplyAddEstimate(Vector256.Create(S5), z, Vector256.Create(S4))), z2 * z2,
             Vector256.MultiplyAddEstimate(Vector256.MultiplyAddEstimate(Vector256.Create(S3), z, Vector256.Create(S2)), z2, Vector256.MultiplyAddEstimate(Vector256.Create(S1), z, Vector256.Create(S0))));
@@ -111,8 +107,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Tanh(Vector128<float> x)
     {
-        x = Vector128.MaxNative(Vector128.Create(-Clamp), Vector128.MinNative(Vector128.Create(Clamp), x));
-        var z = x * x;
+        var z = Vector128.MinNative(Vector128.Create(Clamp * Clamp), x * x);
         var z2 = z * z;
         var p = Vector128.MultiplyAddEstimate(Vector128.MultiplyAddEstimate(Vector128.Create(P6), z2, Vector128.MultiplyAddEstimate(Vector128.Create(P5), z, Vector128.Create(P4))), z2 * z2,
             Vector128.MultiplyAddEstimate(Vector128.MultiplyAddEstimate(Vector128.Create(P3), z, Vector128.Create(P2)), z2, Vector128.MultiplyAddEstimate(Vector128.Create(P1), z, Vector128.Create(P0))));
@@ -125,8 +120,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Sigmoid(Vector128<float> x)
     {
-        x = Vector128.MaxNative(Vector128.Create(-SigmoidClamp), Vector128.MinNative(Vector128.Create(SigmoidClamp), x));
-        var z = x * x;
+        var z = Vector128.MinNative(Vector128.Create(SigmoidClamp * SigmoidClamp), x * x);
         var z2 = z * z;
         var p = Vector128.MultiplyAddEstimate(Vector128.MultiplyAddEstimate(Vector128.Create(S6), z2, Vector128.MultiplyAddEstimate(Vector128.Create(S5), z, Vector128.Create(S4))), z2 * z2,
             Vector128.MultiplyAddEstimate(Vector128.MultiplyAddEstimate(Vector128.Create(S3), z, Vector128.Create(S2)), z2, Vector128.MultiplyAddEstimate(Vector128.Create(S1), z, Vector128.Create(S0))));
@@ -139,8 +133,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Tanh(float x)
     {
-        x = Max(-Clamp, Min(Clamp, x));
-        var z = x * x;
+        var z = Min(Clamp * Clamp, x * x);
         var z2 = z * z;
         var p = (P6 * z2 + (P5 * z + P4)) * (z2 * z2) + ((P3 * z + P2) * z2 + (P1 * z + P0));
         var q = (Q3 * z + Q2) * z2 + (Q1 * z + 1f);
@@ -151,8 +144,7 @@ public static class GateMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sigmoid(float x)
     {
-        x = Max(-SigmoidClamp, Min(SigmoidClamp, x));
-        var z = x * x;
+        var z = Min(SigmoidClamp * SigmoidClamp, x * x);
         var z2 = z * z;
         var p = (S6 * z2 + (S5 * z + S4)) * (z2 * z2) + ((S3 * z + S2) * z2 + (S1 * z + S0));
         var q = (R3 * z + R2) * z2 + (R1 * z + 1f);
