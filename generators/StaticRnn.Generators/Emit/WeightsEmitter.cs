@@ -83,8 +83,12 @@ internal static class WeightsEmitter
     /// class is first used. Compiler memory no longer grows with the model.</summary>
     private static void WriteResourceRead(SourceWriter writer, string name, ResourceRead read, string resourceName)
     {
-        var load = $"global::StaticRnn.Runtime.WeightData.FromResource(typeof({ClassName}).Assembly, {Literal(resourceName)}, offset: {read.Slice.Offset}, count: {read.Slice.Count}, \"{read.Slice.DType}\")";
-        writer.Line($"private static readonly global::System.ArraySegment<float> s_{name} = {Aligned}({string.Format(CultureInfo.InvariantCulture, read.Packing, load)});");
+        var arguments = $"(typeof({ClassName}).Assembly, {Literal(resourceName)}, offset: {read.Slice.Offset}, count: {read.Slice.Count}, \"{read.Slice.DType}\")";
+        // A tensor used as the file holds it is read straight into its aligned storage; the others are packed first.
+        var value = read.Packing == "{0}"
+            ? $"global::StaticRnn.Runtime.WeightData.AlignedFromResource{arguments}"
+            : $"{Aligned}({string.Format(CultureInfo.InvariantCulture, read.Packing, "global::StaticRnn.Runtime.WeightData.FromResource" + arguments)})";
+        writer.Line($"private static readonly global::System.ArraySegment<float> s_{name} = {value};");
     }
 
     private static string Literal(string text) =>

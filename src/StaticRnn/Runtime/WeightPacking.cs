@@ -13,7 +13,8 @@ namespace StaticRnn.Runtime;
 /// hidden rows of unit block 0, then of block 1, ...), so a step streams one block's rows contiguously and a
 /// batch keeps them in L1 while every sequence uses them. Padding is zeros, so padded units stay zero.
 /// The generator packs small tensors at build time with this same file (linked into it); large tensors read
-/// from the weight file embedded in the assembly are packed with it at type initialization.
+/// from the weight file embedded in the assembly are packed with it at type initialization, by code compiled optimized
+/// at once (AggressiveOptimization: it runs once, over millions of values, too few calls to leave tier 0 in time).
 /// </summary>
 /// <remarks>Public only so generated code in user assemblies can call it; not a supported API.</remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -29,6 +30,9 @@ public static class WeightPacking
     public static int Column(int gate, int unit, int gates) => (unit / Block * gates + gate) * Block + unit % Block;
 
     /// <summary>[gates × hidden, inputs] → [inputs][gates × padded hidden], gate-interleaved.</summary>
+#if NET
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+#endif
     public static float[] GateMatrix(float[] weights, int gates, int hidden, int inputs)
     {
         var columns = gates * Padded(hidden);
@@ -48,6 +52,9 @@ public static class WeightPacking
 
     /// <summary>W_hh [gates × hidden, hidden] → block-major: for each block of 16 units, its hidden rows of
     /// gates × 16 gate-interleaved columns, one block after another.</summary>
+#if NET
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+#endif
     public static float[] RecurrentMatrix(float[] weights, int gates, int hidden)
     {
         var blockSize = hidden * gates * Block;
@@ -79,6 +86,9 @@ public static class WeightPacking
 
     /// <summary>A Keras kernel [inputs, gates × units] → the canonical [gates × units, inputs], with a GRU's gate
     /// blocks reordered from Keras's z, r, h to PyTorch's r, z, n (LSTM and SimpleRNN gates keep their order).</summary>
+#if NET
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+#endif
     public static float[] FromKeras(float[] kernel, int inputs, int units, int gates, bool gruGateOrder)
     {
         var columns = gates * units;

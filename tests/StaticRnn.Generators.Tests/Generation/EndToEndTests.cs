@@ -87,8 +87,8 @@ public class EndToEndTests
 
         Assert.Empty(run.AllDiagnostics);
         var data = run.Sources["Embedded.Weights.g.cs"];
-        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.Aligned(global::StaticRnn.Runtime.WeightData.FromResource(typeof(StaticRnnWeights).Assembly, \"StaticRnn/m \\\"odd\\\".safetensors\", offset: ", data);
-        Assert.Contains(", count: 17000, \"F32\"));", data);
+        Assert.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.AlignedFromResource(typeof(StaticRnnWeights).Assembly, \"StaticRnn/m \\\"odd\\\".safetensors\", offset: ", data);
+        Assert.Contains(", count: 17000, \"F32\");", data);
         Assert.DoesNotContain("FromBase64", data);
     }
 
@@ -137,7 +137,7 @@ public class EndToEndTests
 
         Assert.Empty(run.AllDiagnostics);
         var data = run.Sources["Npz.Weights.g.cs"];
-        Assert.Equal(fromResource, data.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.Aligned(global::StaticRnn.Runtime.WeightData.FromResource("));
+        Assert.Equal(fromResource, data.Contains("s_Layer1_Table = global::StaticRnn.Runtime.WeightData.AlignedFromResource("));
         Assert.Equal(!fromResource, data.Contains("FromBase64"));
     }
 }
