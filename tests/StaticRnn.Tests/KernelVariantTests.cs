@@ -149,9 +149,10 @@ public class KernelVariantTests
 
     public static IEnumerable<object[]> ProjectionCases()
     {
-        // Narrow inputs (four rows at a time) and wide ones (eight at a time from 64 inputs), column counts that are an
-        // even and an odd number of vectors at every width, and row counts around both group sizes.
-        foreach (var (inputs, columns) in new[] { (5, 32), (5, 48), (64, 48), (70, 112), (96, 32) })
+        // Small products (one plain loop nest), narrow inputs (four rows at a time) and wide ones (eight at a time from 64
+        // inputs), column counts that are an even and an odd number of 512-bit vectors, and row counts around both group
+        // sizes.
+        foreach (var (inputs, columns) in new[] { (5, 32), (5, 48), (64, 48), (32, 144), (64, 80), (70, 112) })
             foreach (var rows in new[] { 1, 3, 4, 7, 8, 9, 12, 17, 25 })
                 yield return [inputs, columns, rows];
     }
@@ -283,7 +284,8 @@ public class KernelVariantTests
     private struct Int48 : IConstant<int> { public static int Value => 48; }
     private struct Int64 : IConstant<int> { public static int Value => 64; }
     private struct Int70 : IConstant<int> { public static int Value => 70; }
-    private struct Int96 : IConstant<int> { public static int Value => 96; }
+    private struct Int80 : IConstant<int> { public static int Value => 80; }
+    private struct Int144 : IConstant<int> { public static int Value => 144; }
     private struct Int112 : IConstant<int> { public static int Value => 112; }
 
     private struct Projection<TInputs, TColumns> : IProjection where TInputs : IConstant<int> where TColumns : IConstant<int>
@@ -299,8 +301,9 @@ public class KernelVariantTests
             (5, 32) => For<Projection<Int5, Int32>>(),
             (5, 48) => For<Projection<Int5, Int48>>(),
             (64, 48) => For<Projection<Int64, Int48>>(),
+            (32, 144) => For<Projection<Int32, Int144>>(),
+            (64, 80) => For<Projection<Int64, Int80>>(),
             (70, 112) => For<Projection<Int70, Int112>>(),
-            (96, 32) => For<Projection<Int96, Int32>>(),
             _ => throw new ArgumentOutOfRangeException(nameof(inputs), (inputs, columns), "no projection struct for this shape"),
         };
 

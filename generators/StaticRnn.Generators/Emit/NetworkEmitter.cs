@@ -181,7 +181,8 @@ internal static class NetworkEmitter
         writer.Line("/// unoptimized code either way. Allocates its zero inputs and outputs; thread-safe.</summary>");
         writer.Open("public static void Warmup()");
         writer.Line($"Predict(new {element}[{sequence}], new float[OutputSize]);");
-        writer.Line($"PredictBatch(new {element}[{Group} * {sequence}], new float[{Group} * OutputSize]);");
+        writer.Comment($"{Group} sequences run the batch kernels' tiles, {Group + 3} also the per-sequence path after them.");
+        writer.Line($"PredictBatch(new {element}[{Group + 3} * {sequence}], new float[{Group + 3} * OutputSize]);");
         if (network.HasStep)
         {
             writer.Line("var state = default(State);");

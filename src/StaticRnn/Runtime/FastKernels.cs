@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StaticRnn.Runtime.Simd;
 
 namespace StaticRnn.Runtime;
@@ -27,6 +28,14 @@ public static class FastKernels
     public static void Project<TShape>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, Span<float> y)
         where TShape : struct, IProjection
     {
+        // A small product (a small model's head, a narrow input projection) takes a microsecond or less however it is
+        // scheduled, but its compilation is part of the model's first call: a plain loop nest on 128-bit vectors compiles
+        // in a fraction of the time of the register tiles of Project<T, TShape>. A JIT-time constant.
+        if (TShape.Inputs * TShape.Columns <= SmallProduct && Vector128.IsHardwareAccelerated)
+        {
+            ProjectSmall<TShape>(weights, bias, x, rows, y);
+            return;
+        }
         switch (SimdWidth.Best)
         {
             case 16: Project<V512, TShape>(weights, bias, x, rows, y); break;
@@ -182,8 +191,59 @@ public static class FastKernels
         }
     }
 
+    /// <summary><see cref="Project{TShape}"/> for small products, one row and one vector of columns at a time, on the
+    /// widest accelerated vector type itself rather than through <see cref="ISimd{TSelf}"/>, whose every operation is one
+    /// more method for the JIT to resolve and inline. (The column count is a multiple of 16, so every width divides it.)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ProjectSmall<TShape>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int rows, Span<float> y)
+        where TShape : struct, IProjection
+    {
+        ref var w = ref MemoryMarshal.GetReference(weights);
+        ref var b = ref MemoryMarshal.GetReference(bias);
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var y0 = ref MemoryMarshal.GetReference(y);
+        for (var r = 0; r < rows; r++)
+        {
+            ref var xr = ref Unsafe.Add(ref x0, r * TShape.Inputs);
+            ref var yr = ref Unsafe.Add(ref y0, r * TShape.Columns);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (var col = 0; col < TShape.Columns; col += 16)
+                {
+                    var a = Vector512.LoadUnsafe(ref b, (nuint)col);
+                    for (var j = 0; j < TShape.Inputs; j++)
+                        a = Vector512.MultiplyAddEstimate(Vector512.Create(Unsafe.Add(ref xr, j)), Vector512.LoadUnsafe(ref w, (nuint)(j * TShape.Columns + col)), a);
+                    a.StoreUnsafe(ref yr, (nuint)col);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (var col = 0; col < TShape.Columns; col += 8)
+                {
+                    var a = Vector256.LoadUnsafe(ref b, (nuint)col);
+                    for (var j = 0; j < TShape.Inputs; j++)
+                        a = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref xr, j)), Vector256.LoadUnsafe(ref w, (nuint)(j * TShape.Columns + col)), a);
+                    a.StoreUnsafe(ref yr, (nuint)col);
+                }
+            }
+            else
+            {
+                for (var col = 0; col < TShape.Columns; col += 4)
+                {
+                    var a = Vector128.LoadUnsafe(ref b, (nuint)col);
+                    for (var j = 0; j < TShape.Inputs; j++)
+                        a = Vector128.MultiplyAddEstimate(Vector128.Create(Unsafe.Add(ref xr, j)), Vector128.LoadUnsafe(ref w, (nuint)(j * TShape.Columns + col)), a);
+                    a.StoreUnsafe(ref yr, (nuint)col);
+                }
+            }
+        }
+    }
+
     /// <summary>Inputs from which <see cref="Project{T, TShape}"/> advances eight rows at a time.</summary>
     private const int WideInputs = 64;
+
+    /// <summary>Weights up to which <see cref="Project{TShape}"/> is <see cref="ProjectSmall{TShape}"/>.</summary>
+    private const int SmallProduct = 4096;
 
     /// <summary>Stores a pair of column vectors, or only the first where it is the last, odd one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -70,7 +70,8 @@ namespace Demo
         public static void Warmup()
         {
             Predict(new int[SequenceLength], new float[OutputSize]);
-            PredictBatch(new int[16 * SequenceLength], new float[16 * OutputSize]);
+            // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
+            PredictBatch(new int[19 * SequenceLength], new float[19 * OutputSize]);
         }
 
         /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.

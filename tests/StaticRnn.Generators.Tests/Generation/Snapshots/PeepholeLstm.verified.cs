@@ -64,7 +64,8 @@ namespace Demo
         public static void Warmup()
         {
             Predict(new float[SequenceLength * InputSize], new float[OutputSize]);
-            PredictBatch(new float[16 * SequenceLength * InputSize], new float[16 * OutputSize]);
+            // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
+            PredictBatch(new float[19 * SequenceLength * InputSize], new float[19 * OutputSize]);
             var state = default(State);
             Step(ref state, new float[InputSize], new float[StepOutputSize]);
         }

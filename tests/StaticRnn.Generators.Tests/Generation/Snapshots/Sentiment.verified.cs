@@ -70,7 +70,8 @@ partial class Sentiment
     public static void Warmup()
     {
         Predict(new int[SequenceLength], new float[OutputSize]);
-        PredictBatch(new int[16 * SequenceLength], new float[16 * OutputSize]);
+        // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
+        PredictBatch(new int[19 * SequenceLength], new float[19 * OutputSize]);
         var state = default(State);
         Step(ref state, 0, new float[StepOutputSize]);
     }

@@ -64,7 +64,8 @@ namespace Demo.Tagging
             public static void Warmup()
             {
                 Predict(new float[SequenceLength * InputSize], new float[OutputSize]);
-                PredictBatch(new float[16 * SequenceLength * InputSize], new float[16 * OutputSize]);
+                // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
+                PredictBatch(new float[19 * SequenceLength * InputSize], new float[19 * OutputSize]);
             }
 
             /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
