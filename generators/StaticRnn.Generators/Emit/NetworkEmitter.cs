@@ -198,12 +198,12 @@ internal static class NetworkEmitter
     /// in L1 while it serves all of them, four at a time.</summary>
     public const int Group = 16;
 
-    /// <summary>Declares <c>scratch</c>: on the stack when small, else a per-thread array made on first use
-    /// (see <see cref="WriteThreadStaticScratch"/>).</summary>
+    /// <summary>Declares <c>scratch</c>, 64-byte aligned: on the stack when small, else a per-thread array made on first
+    /// use (see <see cref="WriteThreadStaticScratch"/>).</summary>
     public static void WriteScratch(SourceWriter writer, string name, int size) =>
         writer.Line(size <= MaxStackScratch
-            ? $"{SpanOfFloat} scratch = stackalloc float[{size}];"
-            : $"{SpanOfFloat} scratch = t_{name} ??= new float[{size}];");
+            ? $"{SpanOfFloat} scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[{size} + global::StaticRnn.Runtime.Scratch.Slack], {size});"
+            : $"{SpanOfFloat} scratch = global::StaticRnn.Runtime.Scratch.Align(t_{name} ??= global::StaticRnn.Runtime.Scratch.Allocate({size}), {size});");
 
     /// <summary>The per-thread array behind a scratch too large for the stack. Each thread allocates it once;
     /// after that no call allocates.</summary>

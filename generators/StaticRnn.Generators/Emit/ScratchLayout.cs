@@ -8,7 +8,8 @@ namespace StaticRnn.Generators.Emit;
 /// <summary>Where the forward pass keeps its intermediate values inside one scratch span, per sequence (the
 /// generated code multiplies every offset by the number of sequences in the group): each layer's output
 /// (except the last, which is written straight to the caller's span), then one region of temporaries that the
-/// layers share, since each layer's temporaries die when it ends.</summary>
+/// layers share, since each layer's temporaries die when it ends. Every region takes whole blocks of 16 floats,
+/// so that on the 64-byte aligned scratch (<c>StaticRnn.Runtime.Scratch</c>) each one starts on a cache line.</summary>
 internal sealed class ScratchLayout
 {
     private readonly Dictionary<int, (int Offset, int Size)> _outputs = new();
@@ -36,7 +37,7 @@ internal sealed class ScratchLayout
             {
                 var size = layer.Output.IsSequence ? network.SequenceLength * layer.Output.Width : layer.Output.Width;
                 layout._outputs[layer.Number] = (offset, size);
-                offset += size;
+                offset += Blocks(size);
             }
             temp = System.Math.Max(temp, TempSize(layer, network.SequenceLength));
         }
@@ -49,17 +50,21 @@ internal sealed class ScratchLayout
     /// written alternately), then c for an LSTM, all padded to whole blocks.</summary>
     public static int StateSize(RecurrentLayer layer) => WeightPacking.Padded(layer.HiddenSize) * (layer.HasCellState ? 3 : 2);
 
-    /// <summary>What <see cref="NetworkEmitter"/> takes from the temporaries for a layer, per sequence.</summary>
+    /// <summary><paramref name="floats"/> rounded up to whole blocks of 16.</summary>
+    public static int Blocks(int floats) => WeightPacking.Padded(floats);
+
+    /// <summary>What <see cref="NetworkEmitter"/> takes from the temporaries for a layer, per sequence (each piece whole
+    /// blocks, as <see cref="Temp.Take"/> hands them out).</summary>
     public static int TempSize(NetworkLayer layer, int steps)
     {
         switch (layer)
         {
             case DenseLayer dense:
-                return (dense.Input.IsSequence ? steps : 1) * WeightPacking.Padded(dense.Output.Width);
+                return Blocks((dense.Input.IsSequence ? steps : 1) * WeightPacking.Padded(dense.Output.Width));
             case RecurrentLayer recurrent:
                 var directions = recurrent.Bidirectional ? 2 : 1;
-                var sequence = steps * recurrent.HiddenSize * directions;
-                var size = steps * recurrent.Gates * WeightPacking.Padded(recurrent.HiddenSize) + directions * StateSize(recurrent);
+                var sequence = Blocks(steps * recurrent.HiddenSize * directions);
+                var size = Blocks(steps * recurrent.Gates * WeightPacking.Padded(recurrent.HiddenSize)) + directions * Blocks(StateSize(recurrent));
                 size += System.Math.Min(2, recurrent.Stack.Count - 1) * sequence;
                 if (recurrent.ReturnSequences && recurrent.Bidirectional && recurrent.MergeMode != MergeMode.Concat)
                     size += sequence;
@@ -78,7 +83,7 @@ internal sealed class ScratchLayout
         public int Take(int size)
         {
             var offset = _next;
-            _next += size;
+            _next += Blocks(size);
             return offset;
         }
     }

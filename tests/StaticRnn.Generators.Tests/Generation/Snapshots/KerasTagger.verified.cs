@@ -40,7 +40,7 @@ namespace Demo
             global::StaticRnn.Runtime.Guard.Length(tokens.Length, SequenceLength, "SequenceLength", nameof(tokens));
             global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
             global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-            global::System.Span<float> scratch = stackalloc float[840];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[864 + global::StaticRnn.Runtime.Scratch.Slack], 864);
             ForwardPass(tokens, output, 1, scratch);
         }
 
@@ -55,7 +55,7 @@ namespace Demo
         {
             var count = global::StaticRnn.Runtime.Guard.Batch(tokens.Length, SequenceLength, nameof(tokens), outputs.Length, OutputSize, nameof(outputs));
             global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-            global::System.Span<float> scratch = stackalloc float[13440];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[13824 + global::StaticRnn.Runtime.Scratch.Slack], 13824);
             for (var first = 0; first < count; first += 16)
             {
                 var group = global::System.Math.Min(16, count - first);
@@ -75,7 +75,7 @@ namespace Demo
         }
 
         /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 840 floats.</summary>
+        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 864 floats.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch)
         {
@@ -85,10 +85,10 @@ namespace Demo
                 StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 6, 6).CopyTo(layer1Output.Slice(t * 6, 6));
 
             // Layer 2: Lstm(8, ReturnSequences = true), 9 x 6 -> 9 x 8
-            var layer2Output = scratch.Slice(count * 54, count * 72);
+            var layer2Output = scratch.Slice(count * 64, count * 72);
             {
-                var gates = scratch.Slice(count * 216, count * 576);
-                var state = scratch.Slice(count * 792, count * 48);
+                var gates = scratch.Slice(count * 240, count * 576);
+                var state = scratch.Slice(count * 816, count * 48);
                 state.Clear();
                 global::StaticRnn.Runtime.FastKernels.Project<Layer2Shape>(StaticRnnWeights.Layer2_Wx, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count * 9, gates);
                 if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
@@ -98,11 +98,11 @@ namespace Demo
             }
 
             // Layer 3: Gru(5, Bidirectional = true, ReturnSequences = true, ResetAfter = false), 9 x 8 -> 9 x 10
-            var layer3Output = scratch.Slice(count * 126, count * 90);
+            var layer3Output = scratch.Slice(count * 144, count * 90);
             {
-                var gates = scratch.Slice(count * 216, count * 432);
-                var stateForward = scratch.Slice(count * 648, count * 32);
-                var stateBackward = scratch.Slice(count * 680, count * 32);
+                var gates = scratch.Slice(count * 240, count * 432);
+                var stateForward = scratch.Slice(count * 672, count * 32);
+                var stateBackward = scratch.Slice(count * 704, count * 32);
                 stateForward.Clear();
                 global::StaticRnn.Runtime.FastKernels.Project<Layer3Shape>(StaticRnnWeights.Layer3_Forward_Wx, StaticRnnWeights.Layer3_Forward_Bias, layer2Output, rows: count * 9, gates);
                 if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
@@ -119,7 +119,7 @@ namespace Demo
 
             // Layer 4: Dense(3, Activation = Softmax), 9 x 10 -> 9 x 3
             {
-                var padded = scratch.Slice(count * 216, count * 144);
+                var padded = scratch.Slice(count * 240, count * 144);
                 global::StaticRnn.Runtime.FastKernels.Project<Layer4Shape>(StaticRnnWeights.Layer4_Weight, StaticRnnWeights.Layer4_Bias, layer3Output, rows: count * 9, padded);
                 global::StaticRnn.Runtime.FastKernels.Activate(padded, rows: count * 9, count: 3, stride: 16, global::StaticRnn.Activation.Softmax);
                 global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 16, output, 3, rows: count * 9, width: 3);

@@ -36,7 +36,7 @@ namespace Demo
         {
             global::StaticRnn.Runtime.Guard.Length(input.Length, SequenceLength * InputSize, "SequenceLength × InputSize", nameof(input));
             global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
-            global::System.Span<float> scratch = stackalloc float[1433];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[1456 + global::StaticRnn.Runtime.Scratch.Slack], 1456);
             ForwardPass(input, output, 1, scratch);
         }
 
@@ -49,7 +49,7 @@ namespace Demo
         public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
         {
             var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
-            global::System.Span<float> scratch = t_PredictBatchScratch ??= new float[22928];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(t_PredictBatchScratch ??= global::StaticRnn.Runtime.Scratch.Allocate(23296), 23296);
             for (var first = 0; first < count; first += 16)
             {
                 var group = global::System.Math.Min(16, count - first);
@@ -71,16 +71,16 @@ namespace Demo
         }
 
         /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 1433 floats.</summary>
+        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 1456 floats.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
         {
             // Layer 1: Lstm(5, Layers = 2, Peephole = true), 20 x 2 -> 5
             var layer1Output = scratch.Slice(count * 0, count * 5);
             {
-                var gates = scratch.Slice(count * 5, count * 1280);
-                var state = scratch.Slice(count * 1285, count * 48);
-                var betweenA = scratch.Slice(count * 1333, count * 100);
+                var gates = scratch.Slice(count * 16, count * 1280);
+                var state = scratch.Slice(count * 1296, count * 48);
+                var betweenA = scratch.Slice(count * 1344, count * 100);
                 // Stacked layer 0: 20 x 2 -> 20 x 5
                 state.Clear();
                 if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
@@ -103,7 +103,7 @@ namespace Demo
 
             // Layer 2: Dense(1, Activation = Sigmoid), 5 -> 1
             {
-                var padded = scratch.Slice(count * 5, count * 16);
+                var padded = scratch.Slice(count * 16, count * 16);
                 global::StaticRnn.Runtime.FastKernels.Project<Layer2Shape>(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count, padded);
                 global::StaticRnn.Runtime.FastKernels.Activate(padded, rows: count, count: 1, stride: 16, global::StaticRnn.Activation.Sigmoid);
                 global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 16, output, 1, rows: count, width: 1);
@@ -321,7 +321,7 @@ namespace Demo
         {
             global::StaticRnn.Runtime.Guard.Length(x.Length, InputSize, "InputSize", nameof(x));
             global::StaticRnn.Runtime.Guard.Length(y.Length, StepOutputSize, "StepOutputSize", nameof(y));
-            global::System.Span<float> scratch = stackalloc float[80];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[80 + global::StaticRnn.Runtime.Scratch.Slack], 80);
             var values = State.AsSpan(ref state);
             // Layer 1: Lstm(5, Layers = 2, Peephole = true)
             var layer1L0State = values.Slice(0, 48);

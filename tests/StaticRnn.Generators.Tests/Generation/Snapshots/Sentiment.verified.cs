@@ -40,7 +40,7 @@ partial class Sentiment
         global::StaticRnn.Runtime.Guard.Length(tokens.Length, SequenceLength, "SequenceLength", nameof(tokens));
         global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
         global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-        global::System.Span<float> scratch = stackalloc float[187];
+        global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[208 + global::StaticRnn.Runtime.Scratch.Slack], 208);
         ForwardPass(tokens, output, 1, scratch);
     }
 
@@ -55,7 +55,7 @@ partial class Sentiment
     {
         var count = global::StaticRnn.Runtime.Guard.Batch(tokens.Length, SequenceLength, nameof(tokens), outputs.Length, OutputSize, nameof(outputs));
         global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
-        global::System.Span<float> scratch = stackalloc float[2992];
+        global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[3328 + global::StaticRnn.Runtime.Scratch.Slack], 3328);
         for (var first = 0; first < count; first += 16)
         {
             var group = global::System.Math.Min(16, count - first);
@@ -77,7 +77,7 @@ partial class Sentiment
     }
 
     /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-    /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 187 floats.</summary>
+    /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 208 floats.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch)
     {
@@ -87,11 +87,11 @@ partial class Sentiment
             StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 4, 4).CopyTo(layer1Output.Slice(t * 4, 4));
 
         // Layer 2: SimpleRnn(5, Activation = Relu, Layers = 2), 6 x 4 -> 5
-        var layer2Output = scratch.Slice(count * 24, count * 5);
+        var layer2Output = scratch.Slice(count * 32, count * 5);
         {
-            var gates = scratch.Slice(count * 29, count * 96);
-            var state = scratch.Slice(count * 125, count * 32);
-            var betweenA = scratch.Slice(count * 157, count * 30);
+            var gates = scratch.Slice(count * 48, count * 96);
+            var state = scratch.Slice(count * 144, count * 32);
+            var betweenA = scratch.Slice(count * 176, count * 30);
             // Stacked layer 0: 6 x 4 -> 6 x 5
             state.Clear();
             if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
@@ -117,7 +117,7 @@ partial class Sentiment
 
         // Layer 4: Dense(1, Activation = Sigmoid), 5 -> 1
         {
-            var padded = scratch.Slice(count * 29, count * 16);
+            var padded = scratch.Slice(count * 48, count * 16);
             global::StaticRnn.Runtime.FastKernels.Project<Layer4Shape>(StaticRnnWeights.Layer4_Weight, StaticRnnWeights.Layer4_Bias, layer2Output, rows: count, padded);
             global::StaticRnn.Runtime.FastKernels.Activate(padded, rows: count, count: 1, stride: 16, global::StaticRnn.Activation.Sigmoid);
             global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 16, output, 1, rows: count, width: 1);
@@ -275,7 +275,7 @@ partial class Sentiment
     {
         global::StaticRnn.Runtime.Guard.Token(token, VocabularySize, nameof(token));
         global::StaticRnn.Runtime.Guard.Length(y.Length, StepOutputSize, "StepOutputSize", nameof(y));
-        global::System.Span<float> scratch = stackalloc float[32];
+        global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[32 + global::StaticRnn.Runtime.Scratch.Slack], 32);
         var values = State.AsSpan(ref state);
         // Layer 1: Embedding(20, 4)
         var layer1Output = StaticRnnWeights.Layer1_Table.Slice(token * 4, 4);

@@ -36,7 +36,7 @@ namespace Demo
         {
             global::StaticRnn.Runtime.Guard.Length(input.Length, SequenceLength * InputSize, "SequenceLength × InputSize", nameof(input));
             global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
-            global::System.Span<float> scratch = stackalloc float[6456];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[6464 + global::StaticRnn.Runtime.Scratch.Slack], 6464);
             ForwardPass(input, output, 1, scratch);
         }
 
@@ -49,7 +49,7 @@ namespace Demo
         public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
         {
             var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
-            global::System.Span<float> scratch = t_PredictBatchScratch ??= new float[103296];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(t_PredictBatchScratch ??= global::StaticRnn.Runtime.Scratch.Allocate(103424), 103424);
             for (var first = 0; first < count; first += 16)
             {
                 var group = global::System.Math.Min(16, count - first);
@@ -71,15 +71,15 @@ namespace Demo
         }
 
         /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 6456 floats.</summary>
+        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 6464 floats.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
         {
             // Layer 1: Lstm(8), 100 x 1 -> 8
             var layer1Output = scratch.Slice(count * 0, count * 8);
             {
-                var gates = scratch.Slice(count * 8, count * 6400);
-                var state = scratch.Slice(count * 6408, count * 48);
+                var gates = scratch.Slice(count * 16, count * 6400);
+                var state = scratch.Slice(count * 6416, count * 48);
                 state.Clear();
                 if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                     Layer1InRegisters(input, StaticRnnWeights.Layer1_Wx, StaticRnnWeights.Layer1_Bias, StaticRnnWeights.Layer1_Wh, default, state, steps: 100, reverse: false, output: default, outputStride: 0, outputOffset: 0);
@@ -94,7 +94,7 @@ namespace Demo
 
             // Layer 2: Dense(100), 8 -> 100
             {
-                var padded = scratch.Slice(count * 8, count * 112);
+                var padded = scratch.Slice(count * 16, count * 112);
                 global::StaticRnn.Runtime.FastKernels.Project<Layer2Shape>(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count, padded);
                 global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 112, output, 100, rows: count, width: 100);
             }
@@ -235,7 +235,7 @@ namespace Demo
         {
             global::StaticRnn.Runtime.Guard.Length(x.Length, InputSize, "InputSize", nameof(x));
             global::StaticRnn.Runtime.Guard.Length(y.Length, StepOutputSize, "StepOutputSize", nameof(y));
-            global::System.Span<float> scratch = stackalloc float[176];
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[176 + global::StaticRnn.Runtime.Scratch.Slack], 176);
             var values = State.AsSpan(ref state);
             // Layer 1: Lstm(8)
             var layer1State = values.Slice(0, 48);

@@ -36,7 +36,7 @@ namespace Demo.Tagging
             {
                 global::StaticRnn.Runtime.Guard.Length(input.Length, SequenceLength * InputSize, "SequenceLength × InputSize", nameof(input));
                 global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
-                global::System.Span<float> scratch = stackalloc float[1000];
+                global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[1008 + global::StaticRnn.Runtime.Scratch.Slack], 1008);
                 ForwardPass(input, output, 1, scratch);
             }
 
@@ -49,7 +49,7 @@ namespace Demo.Tagging
             public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
             {
                 var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
-                global::System.Span<float> scratch = stackalloc float[16000];
+                global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[16128 + global::StaticRnn.Runtime.Scratch.Slack], 16128);
                 for (var first = 0; first < count; first += 16)
                 {
                     var group = global::System.Math.Min(16, count - first);
@@ -69,18 +69,18 @@ namespace Demo.Tagging
             }
 
             /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-            /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 1000 floats.</summary>
+            /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 1008 floats.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
             {
                 // Layer 1: Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true), 12 x 3 -> 12 x 6
                 var layer1Output = scratch.Slice(count * 0, count * 72);
                 {
-                    var gates = scratch.Slice(count * 72, count * 576);
-                    var stateForward = scratch.Slice(count * 648, count * 32);
-                    var stateBackward = scratch.Slice(count * 680, count * 32);
-                    var betweenA = scratch.Slice(count * 712, count * 144);
-                    var unmerged = scratch.Slice(count * 856, count * 144);
+                    var gates = scratch.Slice(count * 80, count * 576);
+                    var stateForward = scratch.Slice(count * 656, count * 32);
+                    var stateBackward = scratch.Slice(count * 688, count * 32);
+                    var betweenA = scratch.Slice(count * 720, count * 144);
+                    var unmerged = scratch.Slice(count * 864, count * 144);
                     // Stacked layer 0: 12 x 3 -> 12 x 12
                     stateForward.Clear();
                     if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
@@ -117,7 +117,7 @@ namespace Demo.Tagging
 
                 // Layer 2: Dense(4, Activation = Softmax), 12 x 6 -> 12 x 4
                 {
-                    var padded = scratch.Slice(count * 72, count * 192);
+                    var padded = scratch.Slice(count * 80, count * 192);
                     global::StaticRnn.Runtime.FastKernels.Project<Layer2Shape>(StaticRnnWeights.Layer2_Weight, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count * 12, padded);
                     global::StaticRnn.Runtime.FastKernels.Activate(padded, rows: count * 12, count: 4, stride: 16, global::StaticRnn.Activation.Softmax);
                     global::StaticRnn.Runtime.FastKernels.CopyRows(padded, 16, output, 4, rows: count * 12, width: 4);
