@@ -336,7 +336,7 @@ namespace StaticRnn.ColdStart
             var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             // Started through the dotnet host (dotnet run, dotnet X.dll): run this assembly again.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-                info.ArgumentList.Add(typeof(Parent).Assembly.Location);
+                info.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
             foreach (var argument in arguments)
                 info.ArgumentList.Add(argument);
             foreach (var (key, value) in environment)

@@ -243,7 +243,7 @@ public static class FastKernels
     private const int WideInputs = 64;
 
     /// <summary>Weights up to which <see cref="Project{TShape}"/> is <see cref="ProjectSmall{TShape}"/>.</summary>
-    private const int SmallProduct = 4096;
+    private const int SmallProduct = 2048;
 
     /// <summary>Stores a pair of column vectors, or only the first where it is the last, odd one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
