@@ -75,7 +75,8 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         });
     }
 
-    /// <summary>Builds and emits one model. Never throws: anything unexpected becomes SRNN9999.</summary>
+    /// <summary>Builds and emits one model. Never throws: anything unexpected becomes SRNN9999. A model with errors
+    /// gets only its public surface (<see cref="PlaceholderEmitter"/>), so that its errors are the only ones reported.</summary>
     internal static GenerationResult Generate(ModelInput input, CancellationToken cancellationToken)
     {
         var spec = input.Spec;
@@ -84,13 +85,17 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         {
             var plans = ShapeChecker.Check(spec, diagnostics);
             var file = ReadWeightFile(input, diagnostics);
-            if (plans is null || file is null)
-                return GenerationResult.Failed(diagnostics);
+            if (file is null)
+                return Failed(spec, diagnostics);
             cancellationToken.ThrowIfCancellationRequested();
+
+            // Where the file describes another declaration that compiles, the errors say what to write instead.
+            if (DeclarationRepair.Explain(spec, file, diagnostics) || plans is null)
+                return Failed(spec, diagnostics);
 
             var layers = WeightBinder.For(spec, file, diagnostics).Bind(plans);
             if (layers is null || diagnostics.Any(d => d.IsError))
-                return GenerationResult.Failed(diagnostics);
+                return Failed(spec, diagnostics);
 
             var network = new Network(spec,
                 inputSize: layers[0] is EmbeddingLayer ? 1 : spec.InputSize!.Value,
@@ -110,6 +115,24 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         catch (Exception e) when (e is not OperationCanceledException)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, spec.Location, spec.FullName, $"{e.GetType().Name}: {e.Message}"));
+            return Failed(spec, diagnostics);
+        }
+    }
+
+    /// <summary>The errors, and the model's public surface with throwing bodies where the class can take it.</summary>
+    private static GenerationResult Failed(ModelSpec spec, List<DiagnosticInfo> diagnostics)
+    {
+        var errors = diagnostics.Where(d => d.IsError).ToList();
+        if (errors.Count == 0 || !PlaceholderEmitter.CanEmit(errors))
+            return GenerationResult.Failed(diagnostics);
+        try
+        {
+            var source = new GeneratedSource(HintName(spec) + ".g.cs", PlaceholderEmitter.Emit(spec, errors));
+            return new GenerationResult(new[] { source }.ToEquatableArray(), diagnostics.ToEquatableArray());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, spec.Location, spec.FullName, $"{e.GetType().Name}: {e.Message}"));
             return GenerationResult.Failed(diagnostics);
         }
     }
@@ -122,7 +145,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         if (!WeightFileSource.Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedWeightFormat, location, spec.WeightsPath,
-                extension.Length == 0 ? "(none)" : extension));
+                extension.Length == 0 ? "(none)" : extension, input.OtherWeightFiles.Count == 0 ? "" : OtherFilesHint(input.OtherWeightFiles)));
             return null;
         }
         if (input.File is null)
@@ -131,7 +154,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
                 ? "; the file exists on disk, so add it to the project as <AdditionalFiles Include=\"" + spec.WeightsPath + "\" />"
                 : "; no file exists there either";
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightFileNotFound, location, spec.WeightsPath,
-                input.ExpectedPath ?? spec.WeightsPath, hint));
+                input.ExpectedPath ?? spec.WeightsPath, hint, input.ExistsOnDisk ? "" : OtherFilesHint(input.OtherWeightFiles)));
             return null;
         }
         if (input.File.Bytes is null)
@@ -149,6 +172,19 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
                 location, spec.WeightsPath, error.Message));
         }
         return file;
+    }
+
+    /// <summary>"; did you mean 'models/sine_lstm.safetensors'? ..." naming the project's weight files, closest first.</summary>
+    private static string OtherFilesHint(EquatableArray<string> files)
+    {
+        if (files.Count == 0)
+            return "; the project has no weight files among its AdditionalFiles";
+        const int Shown = 5;
+        var hint = $"; did you mean '{files[0]}'?";
+        if (files.Count > 1)
+            hint += " The project's weight files, closest first: " + string.Join(", ", files.Take(Shown).Select(f => "'" + f + "'"))
+                + (files.Count > Shown ? $" and {files.Count - Shown} more" : "");
+        return hint;
     }
 
     /// <summary>A file name unique to the class: its full name, with a hash added when characters had to be replaced.</summary>
@@ -174,7 +210,9 @@ internal static class TrackingNames
 }
 
 /// <summary>A model declaration with the weight file it names, once found.</summary>
-internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string? ExpectedPath, bool ExistsOnDisk)
+/// <param name="OtherWeightFiles">When the file is not found: the project's weight files, as paths relative to the
+/// project where they lie in it, closest to the declared path first.</param>
+internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string? ExpectedPath, bool ExistsOnDisk, EquatableArray<string> OtherWeightFiles)
 {
     public static ModelInput Resolve(ModelSpec spec, ImmutableArray<WeightFileInput> files, string? projectDirectory)
     {
@@ -193,7 +231,41 @@ internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string?
             match = matches.Count == 1 ? matches[0] : null;
         }
         var exists = match is null && WeightFileSource.ExistsOnDisk(fullPath);
-        return new ModelInput(spec, match, fullPath, exists);
+        var others = match is null ? ClosestFirst(spec.WeightsPath, files, projectDirectory) : EquatableArray<string>.Empty;
+        return new ModelInput(spec, match, fullPath, exists, others);
+    }
+
+    private static EquatableArray<string> ClosestFirst(string declared, ImmutableArray<WeightFileInput> files, string? projectDirectory)
+    {
+        var root = projectDirectory is null ? null : WeightFileSource.Normalize(projectDirectory).TrimEnd('/') + "/";
+        var wanted = WeightFileSource.Normalize(declared).TrimStart('.', '/');
+        return files
+            .Select(f => WeightFileSource.Normalize(f.Path))
+            .Select(path => root is not null && path.StartsWith(root, StringComparison.Ordinal) ? path.Substring(root.Length) : path)
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(path => EditDistance(wanted, path))
+            .ThenBy(path => path, StringComparer.Ordinal)
+            .ToEquatableArray();
+    }
+
+    /// <summary>Levenshtein distance, ignoring case: how many characters to insert, delete or change.</summary>
+    internal static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var change = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + change);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 }
 

@@ -15,7 +15,7 @@ internal static class DiagnosticDescriptors
     // Weight file.
     public static readonly DiagnosticDescriptor WeightFileNotFound = Error("SRNN0001",
         "Weight file not found",
-        "The weight file '{0}' is not among the project's AdditionalFiles (expected a file at '{1}'){2}");
+        "The weight file '{0}' is not among the project's AdditionalFiles (expected a file at '{1}'){2}{3}");
 
     public static readonly DiagnosticDescriptor WeightFileUnreadable = Error("SRNN0002",
         "Weight file cannot be read",
@@ -31,16 +31,16 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedWeightFormat = Error("SRNN0005",
         "Unsupported weight file format",
-        "The weight file '{0}' has the extension '{1}'; expected a .safetensors, .npz or .npy file");
+        "The weight file '{0}' has the extension '{1}'; expected a .safetensors, .npz or .npy file{2}");
 
     // Tensors.
     public static readonly DiagnosticDescriptor TensorMissing = Error("SRNN0010",
         "Tensor missing",
-        "{0} needs the tensor '{1}' of shape {2}, but the weight file has no tensor of that name{3}");
+        "{0} needs the tensor '{1}' of shape {2}, but the weight file has no tensor of that name{3}{4}");
 
     public static readonly DiagnosticDescriptor TensorShapeMismatch = Error("SRNN0011",
         "Tensor shape disagrees with the declared sizes",
-        "{0} expects the tensor '{1}' to have shape {2} ({3}), but it has shape {4}");
+        "{0} expects the tensor '{1}' to have shape {2} ({3}), but it has shape {4}{5}");
 
     public static readonly DiagnosticDescriptor WeightsPrefixUnknown = Error("SRNN0012",
         "Weights prefix not found",
@@ -52,7 +52,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor WeightsNotFound = Error("SRNN0014",
         "No tensor group fits the layer",
-        "{0} does not set Weights and no group of tensors in the weight file fits it (expected {1}); groups found: {2}");
+        "{0} does not set Weights and no group of tensors in the weight file fits it (expected {1}); groups found: {2}{3}");
+
+    public static readonly DiagnosticDescriptor TensorsLeftUnread = Error("SRNN0015",
+        "The declaration reads only part of the layer's tensors",
+        "{0} reads only part of the tensors under {1}: the weight file also has '{2}' {3}, which {4}{5}");
+
+    public static readonly DiagnosticDescriptor InputSizeDisagrees = Error("SRNN0016",
+        "InputSize disagrees with the weight file",
+        "RnnModel.InputSize is {0}, but the first layer's input weights '{1}' have shape {2}, {3} inputs per step; set InputSize = {3}");
 
     // The class.
     public static readonly DiagnosticDescriptor ClassNotPartial = Error("SRNN0020",
@@ -82,7 +90,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InputSizeInvalid = Error("SRNN0031",
         "InputSize missing or invalid",
-        "RnnModel.InputSize must be set to a value from 1 to {1} when the first layer is not an Embedding; found {0}");
+        "RnnModel.InputSize must be set to a value from 1 to {1} when the first layer is not an Embedding; found {0}{2}");
 
     public static readonly DiagnosticDescriptor NoLayers = Error("SRNN0032",
         "Model has no layers",

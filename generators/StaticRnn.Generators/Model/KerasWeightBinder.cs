@@ -145,6 +145,40 @@ internal sealed class KerasWeightBinder : WeightBinder
         static string WithoutDirection(string prefix) => IsDirection(prefix) ? prefix.Substring(0, prefix.LastIndexOf('/')) : prefix;
     }
 
+    protected override ImpliedLayer? Implied(LayerSpec declared, string prefix)
+    {
+        switch (declared.Kind)
+        {
+            case LayerKind.Embedding:
+                return Find(FullName(prefix, "embeddings")) is { Shape.Count: 2 } table
+                    ? new ImpliedLayer(declared with { VocabularySize = table.Shape[0], Size = table.Shape[1] }, 1, table)
+                    : null;
+            case LayerKind.Dense:
+                return Find(FullName(prefix, "kernel")) is { Shape.Count: 2 } kernel
+                    ? new ImpliedLayer(declared with { Size = kernel.Shape[1] }, kernel.Shape[0], kernel)
+                    : null;
+            case LayerKind.Dropout:
+                return null;
+            default:
+                // A Bidirectional wrapper holds forward/ and backward/ groups; recurrent_kernel is [hidden, gates x hidden].
+                var bidirectional = Find(FullName(prefix, Forward + "/recurrent_kernel")) is not null;
+                var direction = bidirectional ? Forward + "/" : "";
+                if (Find(FullName(prefix, direction + "recurrent_kernel")) is not { Shape.Count: 2 } recurrent
+                    || Find(FullName(prefix, direction + "kernel")) is not { Shape.Count: 2 } input)
+                    return null;
+                var hidden = recurrent.Shape[0];
+                if (hidden < 1 || recurrent.Shape[1] % hidden != 0 || RecurrentKind(recurrent.Shape[1] / hidden) is not { } kind)
+                    return null;
+                var peephole = Find(FullName(prefix, direction + "input_gate_peephole_weights")) is not null;
+                return new ImpliedLayer(RecurrentAs(declared, kind, hidden, 1, bidirectional, peephole), input.Shape[0], input);
+        }
+    }
+
+    protected override string WhatItHolds(string suffix) =>
+        suffix.Contains("peephole") ? "is a peephole weight"
+        : suffix.StartsWith(Backward + "/", StringComparison.Ordinal) ? "belongs to the backward direction of a Bidirectional layer"
+        : "belongs to another layer";
+
     // ---- Conversion to the canonical layout ----
 
     /// <summary>Keras gate block of each canonical (PyTorch-order) gate block: GRU r, z, n ← z, r, h; LSTM

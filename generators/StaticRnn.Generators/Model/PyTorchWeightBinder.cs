@@ -88,6 +88,42 @@ internal sealed class PyTorchWeightBinder(ModelSpec spec, WeightFile file, List<
         return result;
     }
 
+    protected override ImpliedLayer? Implied(LayerSpec declared, string prefix)
+    {
+        switch (declared.Kind)
+        {
+            case LayerKind.Embedding:
+                return Find(FullName(prefix, "weight")) is { Shape.Count: 2 } table
+                    ? new ImpliedLayer(declared with { VocabularySize = table.Shape[0], Size = table.Shape[1] }, 1, table)
+                    : null;
+            case LayerKind.Dense:
+                return Find(FullName(prefix, "weight")) is { Shape.Count: 2 } weight
+                    ? new ImpliedLayer(declared with { Size = weight.Shape[0] }, weight.Shape[1], weight)
+                    : null;
+            case LayerKind.Dropout:
+                return null;
+            default:
+                // weight_hh_l0 is [gates x hidden, hidden]: it gives the size and the cell.
+                if (Find(FullName(prefix, "weight_hh_l0")) is not { Shape.Count: 2 } recurrent
+                    || Find(FullName(prefix, "weight_ih_l0")) is not { Shape.Count: 2 } input)
+                    return null;
+                var hidden = recurrent.Shape[1];
+                if (hidden < 1 || recurrent.Shape[0] % hidden != 0 || RecurrentKind(recurrent.Shape[0] / hidden) is not { } kind)
+                    return null;
+                var layers = 1;
+                while (layers < 64 && Find(FullName(prefix, $"weight_hh_l{layers}")) is not null)
+                    layers++;
+                var bidirectional = Find(FullName(prefix, "weight_hh_l0_reverse")) is not null;
+                var peephole = Find(FullName(prefix, "peephole_i_l0")) is not null;
+                return new ImpliedLayer(RecurrentAs(declared, kind, hidden, layers, bidirectional, peephole), input.Shape[1], input);
+        }
+    }
+
+    protected override string WhatItHolds(string suffix) =>
+        suffix.StartsWith("peephole_", StringComparison.Ordinal) ? "is a peephole weight"
+        : suffix.EndsWith("_reverse", StringComparison.Ordinal) ? "belongs to the backward direction of a bidirectional layer"
+        : "belongs to a further stacked layer";
+
     protected override EmbeddingLayer? BindEmbedding(LayerPlan plan, string prefix)
     {
         var values = Read(plan, prefix);

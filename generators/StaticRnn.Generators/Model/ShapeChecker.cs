@@ -39,7 +39,7 @@ internal static class ShapeChecker
         if (!takesTokens && spec.InputSize is not (>= 1 and <= MaxDimension))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputSizeInvalid, spec.LocationOf("InputSize"),
-                spec.InputSize?.ToString() ?? "no value", MaxDimension));
+                spec.InputSize?.ToString() ?? "no value", MaxDimension, ""));
         }
 
         var plans = new List<LayerPlan>();
@@ -82,7 +82,8 @@ internal static class ShapeChecker
         return CountErrors(diagnostics) == errorsBefore ? plans : null;
     }
 
-    private static Flow OutputOf(LayerSpec layer, Flow input) => layer.Kind switch
+    /// <summary>What a layer hands on, given what it takes.</summary>
+    public static Flow OutputOf(LayerSpec layer, Flow input) => layer.Kind switch
     {
         LayerKind.Embedding => new Flow(true, layer.Size),
         LayerKind.Dense => new Flow(input.IsSequence, layer.Size),

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using StaticRnn.Generators.Common;
 using StaticRnn.Generators.Diagnostics;
 using StaticRnn.Generators.Parsing;
 using StaticRnn.Generators.Weights;
@@ -107,12 +108,17 @@ internal abstract class WeightBinder
 
     /// <summary>Reports a file none of whose names fit the declared convention but some fit another: binding
     /// it would only list every tensor as missing.</summary>
-    private bool ReportForeignConvention()
+    /// <summary>A tensor name of another convention, when none of the file's names fits the declared one.</summary>
+    private (string Name, WeightConvention? Convention)? ForeignConventionExample()
     {
         var conventions = File.Tensors.Select(t => (t.Name, Convention: ConventionOfName(t.Name))).Where(t => t.Convention is not null).ToList();
-        if (conventions.Count == 0 || conventions.Any(t => t.Convention == Convention))
+        return conventions.Count == 0 || conventions.Any(t => t.Convention == Convention) ? null : conventions[0];
+    }
+
+    private bool ReportForeignConvention()
+    {
+        if (ForeignConventionExample() is not { } example)
             return false;
-        var example = conventions[0];
         Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ForeignConvention, Spec.LocationOf("Convention"),
             Spec.WeightsPath, example.Convention!.Value, example.Name, Convention));
         return true;
@@ -169,7 +175,7 @@ internal abstract class WeightBinder
                 var expected = string.Join(", ", RequirementsOf(plan, null).Where(r => r.OptionalGroup is null)
                     .Select(r => $"'{FullName("<prefix>", r.Suffix)}' {ShapeText(r.Shape)}"));
                 var found = candidates.Count == 0 ? "none" : string.Join("; ", candidates.Select(p => DescribeGroup(plan, p)));
-                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsNotFound, location, plan.DisplayName, expected, found));
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsNotFound, location, plan.DisplayName, expected, found, ""));
             }
             else
             {
@@ -215,6 +221,124 @@ internal abstract class WeightBinder
         return PrefixText(prefix) + " with " + string.Join(", ", parts);
     }
 
+    // ---- What the file implies, for errors that say the fix ----
+
+    /// <summary>A layer as the tensors under a prefix describe it: the declaration with every size and structural
+    /// option the file settles replaced (the rest, such as a head's activation, as declared), and the tensor of its
+    /// input weights, which says how many inputs it takes.</summary>
+    internal sealed record ImpliedLayer(LayerSpec Spec, int InputWidth, TensorEntry InputWeights);
+
+    /// <summary>What the tensors under <paramref name="prefix"/> say a layer of <paramref name="declared"/>'s family
+    /// is; null when they are not such a layer's.</summary>
+    protected abstract ImpliedLayer? Implied(LayerSpec declared, string prefix);
+
+    /// <summary>The recurrent kind with this many gates.</summary>
+    protected static LayerKind? RecurrentKind(int gates) => gates switch
+    {
+        4 => LayerKind.Lstm,
+        3 => LayerKind.Gru,
+        1 => LayerKind.SimpleRnn,
+        _ => null,
+    };
+
+    /// <summary>A recurrent declaration with what the file settles replaced: the cell, its size and the structure.</summary>
+    protected static LayerSpec RecurrentAs(LayerSpec declared, LayerKind kind, int hidden, int layers, bool bidirectional, bool peephole) =>
+        declared with
+        {
+            Kind = kind,
+            Size = hidden,
+            Layers = layers,
+            Bidirectional = bidirectional,
+            Peephole = kind == LayerKind.Lstm && peephole,
+            CoupledInputForget = kind == LayerKind.Lstm && declared.CoupledInputForget,
+            // Tanh is the default of an Elman RNN; the file cannot say which nonlinearity one was trained with.
+            Activation = kind == LayerKind.SimpleRnn && declared.Kind != LayerKind.SimpleRnn ? Activation.Tanh : declared.Activation,
+        };
+
+    /// <summary>The declaration as the weight file describes it, each layer read from the tensor group its
+    /// <c>Weights</c> names or the one group that can be its own; layers without such a group stay as declared.
+    /// Null when the tensor names follow another convention.</summary>
+    public ImpliedDeclaration? ImplyDeclaration()
+    {
+        if (ForeignConventionExample() is not null)
+            return null;
+        var layers = Spec.Layers.ToArray();
+        var prefixes = new string?[layers.Length];
+        var claimed = new HashSet<string>(layers.Where(l => l.Kind != LayerKind.Dropout && l.Weights is not null && HasPrefix(l.Weights)).Select(l => l.Weights!), StringComparer.Ordinal);
+        var takesTokens = layers.Length > 0 && layers[0].Kind == LayerKind.Embedding;
+        var inputSize = Spec.InputSize is >= 1 and <= ShapeChecker.MaxDimension ? Spec.InputSize : null;
+        var flow = new Flow(true, takesTokens ? 1 : inputSize ?? 0);
+        ImpliedLayer? first = null;
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var layer = layers[i];
+            if (layer.Kind != LayerKind.Dropout)
+            {
+                var prefix = layer.Weights is { } named ? (HasPrefix(named) ? named : null) : ChoosePrefix(layer, i + 1, flow, claimed);
+                var isFirst = !takesTokens && !layers.Take(i).Any(l => l.Kind != LayerKind.Dropout);
+                if (prefix is not null && Implied(layer, prefix) is { } implied)
+                {
+                    if (isFirst)
+                    {
+                        first = implied;
+                        inputSize = implied.InputWidth;
+                        flow = new Flow(true, implied.InputWidth);
+                    }
+                    layers[i] = implied.Spec;
+                    prefixes[i] = prefix;
+                    claimed.Add(prefix);
+                }
+            }
+            flow = ShapeChecker.OutputOf(layers[i], flow);
+        }
+        return new ImpliedDeclaration(Spec with { Layers = layers.ToEquatableArray(), InputSize = takesTokens ? Spec.InputSize : inputSize }, prefixes, first);
+    }
+
+    /// <summary>The one unclaimed group a layer without <c>Weights</c> can be read from: the one that fits it as
+    /// declared, else the one whose layer takes the input it is given.</summary>
+    private string? ChoosePrefix(LayerSpec layer, int number, Flow flow, HashSet<string> claimed)
+    {
+        var candidates = CandidatePrefixes(layer.Kind).Where(p => !claimed.Contains(p)).ToList();
+        if (flow.Width > 0)
+        {
+            var plan = new LayerPlan(layer, number, flow, ShapeChecker.OutputOf(layer, flow));
+            var fitting = candidates.Where(p => Fits(plan, p)).ToList();
+            if (fitting.Count == 1)
+                return fitting[0];
+        }
+        var taking = candidates.Where(p => Implied(layer, p) is { } implied && (flow.Width == 0 || implied.InputWidth == flow.Width)).ToList();
+        return taking.Count == 1 ? taking[0] : null;
+    }
+
+    /// <summary>The one error that says how <paramref name="plan"/>, as declared, disagrees with the tensors under
+    /// <paramref name="prefix"/>, which describe <paramref name="implied"/>, and that suggests writing that instead:
+    /// the first tensor it needs that is missing or misshapen, else the first tensor it would leave unread.
+    /// Null when nothing disagrees.</summary>
+    public DiagnosticInfo? Disagreement(LayerPlan plan, string prefix, LayerSpec implied)
+    {
+        var fix = $"; did you mean [{LayerText.Attribute(implied)}]?";
+        var requirements = RequirementsOf(plan, prefix).ToList();
+        foreach (var requirement in requirements)
+        {
+            if (Unmet(plan, prefix, requirements, requirement, fix, out _) is { } problem)
+                return problem;
+        }
+        var read = new HashSet<string>(requirements.Select(r => FullName(prefix, r.Suffix)), StringComparer.Ordinal);
+        foreach (var requirement in RequirementsOf(plan with { Spec = implied }, prefix))
+        {
+            var name = FullName(prefix, requirement.Suffix);
+            if (!read.Contains(name) && Find(name) is { } unread)
+            {
+                return DiagnosticInfo.Create(DiagnosticDescriptors.TensorsLeftUnread, plan.Spec.LocationOf("Weights"),
+                    plan.DisplayName, PrefixText(prefix), unread.Name, ShapeText(unread.Shape), WhatItHolds(requirement.Suffix), fix);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>What a tensor the declaration leaves unread belongs to, by its name after the prefix.</summary>
+    protected abstract string WhatItHolds(string suffix);
+
     // ---- Reading ----
 
     /// <summary>Reads the tensors a layer needs under <paramref name="prefix"/>, keyed by suffix; reports each one
@@ -226,37 +350,46 @@ internal abstract class WeightBinder
         var ok = true;
         foreach (var requirement in requirements)
         {
-            var name = FullName(prefix, requirement.Suffix);
-            var tensor = Find(name);
-            if (tensor is null)
+            if (Unmet(plan, prefix, requirements, requirement, fix: "", out var tensor) is { } problem)
             {
-                // Only PyTorch's biases form groups of two: the other conventions have one bias tensor.
-                var partners = requirement.OptionalGroup is { } group
-                    ? requirements.Where(r => r.OptionalGroup == group && Find(FullName(prefix, r.Suffix)) is not null).ToList()
-                    : null;
-                if (partners is { Count: 0 })
-                {
-                    values[requirement.Suffix] = null;   // the whole optional group is absent
-                    continue;
-                }
-                var hint = partners is { Count: > 0 }
-                    ? $" ('{Find(FullName(prefix, partners[0].Suffix))!.Name}' is present; PyTorch writes both biases or neither)"
-                    : SimilarNames(prefix);
-                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorMissing, plan.Spec.LocationOf("Weights"),
-                    plan.DisplayName, name, ShapeText(requirement.Shape), hint));
+                Diagnostics.Add(problem);
                 ok = false;
-                continue;
             }
-            if (!tensor.Shape.SequenceEqual(requirement.Shape))
+            else
             {
-                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorShapeMismatch, plan.Spec.LocationOf("Weights"),
-                    plan.DisplayName, tensor.Name, ShapeText(requirement.Shape), requirement.Meaning, ShapeText(tensor.Shape)));
-                ok = false;
-                continue;
+                // Absent only when its whole optional group is.
+                values[requirement.Suffix] = tensor is null ? null : File.ReadFloat32(tensor);
             }
-            values[requirement.Suffix] = File.ReadFloat32(tensor);
         }
         return ok ? values : null;
+    }
+
+    /// <summary>The error for a tensor the layer needs that is missing or misshapen, ending in <paramref name="fix"/>;
+    /// null when the file has it (<paramref name="tensor"/>) or when its whole optional group is absent (null tensor).</summary>
+    private DiagnosticInfo? Unmet(LayerPlan plan, string prefix, List<Requirement> requirements, Requirement requirement, string fix, out TensorEntry? tensor)
+    {
+        var name = FullName(prefix, requirement.Suffix);
+        tensor = Find(name);
+        if (tensor is null)
+        {
+            // Only PyTorch's biases form groups of two: the other conventions have one bias tensor.
+            var partners = requirement.OptionalGroup is { } group
+                ? requirements.Where(r => r.OptionalGroup == group && Find(FullName(prefix, r.Suffix)) is not null).ToList()
+                : null;
+            if (partners is { Count: 0 })
+                return null;   // the whole optional group is absent
+            var hint = partners is { Count: > 0 }
+                ? $" ('{Find(FullName(prefix, partners[0].Suffix))!.Name}' is present; PyTorch writes both biases or neither)"
+                : fix.Length > 0 ? "" : SimilarNames(prefix);
+            return DiagnosticInfo.Create(DiagnosticDescriptors.TensorMissing, plan.Spec.LocationOf("Weights"),
+                plan.DisplayName, name, ShapeText(requirement.Shape), hint, fix);
+        }
+        if (!tensor.Shape.SequenceEqual(requirement.Shape))
+        {
+            return DiagnosticInfo.Create(DiagnosticDescriptors.TensorShapeMismatch, plan.Spec.LocationOf("Weights"),
+                plan.DisplayName, tensor.Name, ShapeText(requirement.Shape), requirement.Meaning, ShapeText(tensor.Shape), fix);
+        }
+        return null;
     }
 
     /// <summary>A hint listing a few tensors under the prefix (their names as the file spells them).</summary>
@@ -361,3 +494,8 @@ internal abstract class WeightBinder
             spec.Bidirectional, spec.ReturnSequences, spec.MergeMode, stack);
     }
 }
+
+/// <summary>A declaration as the weight file describes it (<see cref="WeightBinder.ImplyDeclaration"/>): the spec, the
+/// prefix each layer was read from (null where the file did not say), and the first layer's input weights when the
+/// input size came from them.</summary>
+internal sealed record ImpliedDeclaration(ModelSpec Spec, IReadOnlyList<string?> Prefixes, WeightBinder.ImpliedLayer? First);

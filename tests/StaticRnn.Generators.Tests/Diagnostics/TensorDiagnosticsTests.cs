@@ -49,11 +49,10 @@ public class TensorDiagnosticsTests
             ModelSource(LstmDenseModelAttribute, "Lstm(4, Weights = \"rnn\", Layers = 2)", "Dense(2, Weights = \"fc\")"),
             At(LstmDenseFile()));
 
-        var diagnostics = Fails(run, "SRNN0010", "SRNN0010");
-        Assert.All(diagnostics, d => LocatedAt(run, d, "\"rnn\""));
-        Assert.All(diagnostics, d => Says(d, "layer 1, Lstm(4, Layers = 2)", "_l1'", "[16, 4]"));
-        Assert.Contains(diagnostics, d => Message(d).Contains("'rnn.weight_ih_l1'"));
-        Assert.Contains(diagnostics, d => Message(d).Contains("'rnn.weight_hh_l1'"));
+        // One error for the layer (its first missing tensor), with the number of layers the file holds.
+        var diagnostic = FailsWith(run, "SRNN0010");
+        LocatedAt(run, diagnostic, "\"rnn\"");
+        Says(diagnostic, "layer 1, Lstm(4, Layers = 2)", "'rnn.weight_ih_l1'", "[16, 4]", "; did you mean [Lstm(4, Weights = \"rnn\")]?");
     }
 
     [Fact]
@@ -92,14 +91,28 @@ public class TensorDiagnosticsTests
     }
 
     [Fact]
-    public void SRNN0011_when_the_declared_InputSize_differs_from_the_file()
+    public void SRNN0016_when_the_declared_InputSize_differs_from_the_file()
     {
         var file = new SafeTensorsBuilder().Lstm("rnn", 4, 4).Linear("fc", 2, 4).Build();
         var run = GeneratorHarness.Run(LstmDenseSource(), At(file));
 
-        var diagnostic = FailsWith(run, "SRNN0011");
-        LocatedAt(run, diagnostic, "\"rnn\"");
-        Says(diagnostic, "'rnn.weight_ih_l0'", "[16, 3]", "by 3 inputs", "[16, 4]");
+        // On InputSize, not on the layer whose tensor shows it.
+        var diagnostic = FailsWith(run, "SRNN0016");
+        LocatedAt(run, diagnostic, "3");
+        Says(diagnostic, "RnnModel.InputSize is 3", "'rnn.weight_ih_l0' have shape [16, 4], 4 inputs per step", "set InputSize = 4");
+    }
+
+    [Fact]
+    public void SRNN0011_for_every_tensor_when_the_file_implies_no_declaration_that_compiles()
+    {
+        // The input weights say 4 inputs per step and the recurrent ones a 4-unit GRU, but the head takes 7: no
+        // declaration fits the whole file, so each tensor that disagrees with this one is reported, with no suggestion.
+        var file = new SafeTensorsBuilder().Recurrent("rnn", gates: 3, hidden: 4, input: 4).Linear("fc", 2, 7).Build();
+        var run = GeneratorHarness.Run(ModelSource(LstmDenseModelAttribute, "Lstm(4, Weights = \"rnn\")", "Dense(2, Weights = \"fc\")"), At(file));
+
+        var diagnostics = Fails(run, "SRNN0011", "SRNN0011", "SRNN0011", "SRNN0011", "SRNN0011");
+        Assert.All(diagnostics, d => Assert.DoesNotContain("did you mean", Message(d), System.StringComparison.Ordinal));
+        Says(Assert.Single(diagnostics, d => Message(d).Contains("'fc.weight'")), "[2, 4]", "[2, 7]");
     }
 
     [Fact]
@@ -109,11 +122,9 @@ public class TensorDiagnosticsTests
             ModelSource(LstmDenseModelAttribute, "Lstm(4, Weights = \"rnn\")", "Dense(3, Weights = \"fc\")"),
             At(LstmDenseFile()));
 
-        var diagnostics = Fails(run, "SRNN0011", "SRNN0011");
-        Assert.All(diagnostics, d => LocatedAt(run, d, "\"fc\""));
-        Assert.All(diagnostics, d => Says(d, "layer 2, Dense(3)"));
-        Says(Assert.Single(diagnostics, d => Message(d).Contains("'fc.weight'")), "[3, 4]", "[2, 4]");
-        Says(Assert.Single(diagnostics, d => Message(d).Contains("'fc.bias'")), "[3]", "[2]");
+        var diagnostic = FailsWith(run, "SRNN0011");
+        LocatedAt(run, diagnostic, "\"fc\"");
+        Says(diagnostic, "layer 2, Dense(3)", "'fc.weight'", "[3, 4]", "[2, 4]", "; did you mean [Dense(2, Weights = \"fc\")]?");
     }
 
     [Fact]
@@ -200,15 +211,27 @@ public class TensorDiagnosticsTests
     }
 
     [Fact]
-    public void SRNN0014_when_the_only_group_is_of_another_recurrent_kind()
+    public void SRNN0011_when_the_only_group_is_of_another_recurrent_kind()
     {
         var file = new SafeTensorsBuilder().Lstm("rnn", 4, 3).Linear("fc", 2, 4).Build();
         var run = GeneratorHarness.Run(ModelSource(LstmDenseModelAttribute, "Gru(4)", "Dense(2, Weights = \"fc\")"), At(file));
 
-        // An LSTM group looks like a GRU group by its names; it is listed, with its shapes, as not fitting.
+        // An LSTM group looks like a GRU group by its names; its 4 gates say which cell it is.
+        var diagnostic = FailsWith(run, "SRNN0011");
+        LocatedAt(run, diagnostic, "Gru(4)");
+        Says(diagnostic, "layer 1, Gru(4)", "'rnn.weight_ih_l0' to have shape [12, 3]", "but it has shape [16, 3]", "; did you mean [Lstm(4)]?");
+    }
+
+    [Fact]
+    public void SRNN0014_when_no_group_fits_and_the_file_implies_nothing_that_compiles()
+    {
+        // The only recurrent group has 2 gate blocks: no cell StaticRnn knows.
+        var file = new SafeTensorsBuilder().Recurrent("rnn", gates: 2, hidden: 4, input: 3).Linear("fc", 2, 4).Build();
+        var run = GeneratorHarness.Run(ModelSource(LstmDenseModelAttribute, "Gru(4)", "Dense(2, Weights = \"fc\")"), At(file));
+
         var diagnostic = FailsWith(run, "SRNN0014");
         LocatedAt(run, diagnostic, "Gru(4)");
-        Says(diagnostic, "layer 1, Gru(4)", "'<prefix>.weight_ih_l0' [12, 3]", "'rnn.weight_ih_l0' [16, 3]");
+        Says(diagnostic, "layer 1, Gru(4)", "'<prefix>.weight_ih_l0' [12, 3]", "'rnn.weight_ih_l0' [8, 3]");
     }
 
     [Fact]
