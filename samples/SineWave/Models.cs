@@ -65,3 +65,11 @@ public static partial class SineGruNoisy { }
 [Gru(64, Weights = "rnn", ResetAfter = false)]
 [Dense(100, Weights = "fc")]
 public static partial class SineGru64Noisy { }
+
+/// <summary><see cref="SineLstm"/>'s weights in Keras layout, named as Keras 3 names them (<c>lstm/lstm_cell/kernel</c>, …):
+/// tools/make_keras_sine_model.py converts the PyTorch-trained file (no Keras training), and the sample checks that
+/// this declaration predicts what PyTorch's <see cref="SineLstm"/> does.</summary>
+[RnnModel("models/sine_lstm_keras.npz", SequenceLength = 100, InputSize = 1, Convention = WeightConvention.Keras)]
+[Lstm(8, Weights = "lstm")]
+[Dense(100, Weights = "dense")]
+public static partial class SineLstmKeras { }

@@ -31,6 +31,12 @@ internal sealed record Network(
         Recurrent(nameof(SineGru64Noisy), "GRU", gates: 3, hidden: 64, true, SineGru64Noisy.Predict, SineGru64Noisy.PredictBatch),
     ];
 
+    /// <summary><see cref="SineLstm"/>'s network from its weights in Keras layout (models/sine_lstm_keras.npz, made by
+    /// tools/make_keras_sine_model.py from the PyTorch file): checked against PyTorch's predictions of SineLstm, not in
+    /// the tables, timings or plots.</summary>
+    public static readonly Network LstmKerasLayout =
+        Recurrent(nameof(SineLstmKeras), "LSTM", gates: 4, hidden: 8, false, SineLstmKeras.Predict, SineLstmKeras.PredictBatch);
+
     /// <summary>Dense(100, tanh) and Dense(100) over the 100 samples: 2 × (100 × 100 + 100) = 20,200.</summary>
     private static Network Mlp(string className, bool noisy, Forward predict, Forward predictBatch) =>
         new(className, "MLP 100×100", noisy, 2 * (100 * 100 + 100), 0, predict, predictBatch);

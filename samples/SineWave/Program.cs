@@ -8,7 +8,8 @@ using SineWave;
 // The sine experiment of the lecture notes, compiled by StaticRnn: ten models (an MLP baseline, a simple RNN, an
 // LSTM, a GRU and a GRU of 64 units, each trained on clean and on noisy waves) predict the next 100 samples of
 // sine waves from the previous 100. The sample prints their test errors, checks every prediction against
-// PyTorch's, times Predict and PredictBatch, and draws the predictions as PNG files.
+// PyTorch's (and the LSTM's weights in Keras layout against the same predictions), times Predict and PredictBatch,
+// and draws the predictions as PNG files.
 //
 //   dotnet run -c Release --project samples/SineWave [-- --plots DIR | --no-plots]
 
@@ -46,7 +47,9 @@ foreach (var set in data.Sets)
 
 // Every model on every test set, through Predict (one wave at a time) and PredictBatch (the whole set).
 var evaluations = networks.Select((network, i) => Evaluation.Run(network, data, pytorch[i])).ToArray();
-var worstDifference = evaluations.Max(e => e.MaxDifference);
+// The same LSTM from its weights in Keras layout (Convention = WeightConvention.Keras) must predict what PyTorch's SineLstm does.
+var kerasLayout = Evaluation.Run(Network.LstmKerasLayout, data, pytorch[Array.FindIndex(networks, n => n.ClassName == nameof(SineLstm))]);
+var worstDifference = Math.Max(evaluations.Max(e => e.MaxDifference), kerasLayout.MaxDifference);
 
 Console.WriteLine();
 Console.WriteLine("Test MSE of StaticRnn's predictions against the truth; the last column is the largest difference");
@@ -66,6 +69,8 @@ foreach (var noisy in new[] { false, true })
             + string.Concat(e.Mse.Select(m => $"{m,18:F5}")) + $"{e.MaxDifference,14:0.0E+00}");
     }
 }
+Console.WriteLine($"Keras layout: {Network.LstmKerasLayout.ClassName}, {nameof(SineLstm)}'s weights as Keras names them (models/sine_lstm_keras.npz,");
+Console.WriteLine($"  Convention = WeightConvention.Keras), differs from PyTorch's {nameof(SineLstm)} by up to {kerasLayout.MaxDifference:0.0E+00}.");
 Console.WriteLine();
 Console.WriteLine(worstDifference <= Tolerance
     ? $"Every prediction agrees with PyTorch's within {Tolerance:0E+00} (largest difference {worstDifference:0.0E+00})."
