@@ -83,15 +83,29 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         var diagnostics = new List<DiagnosticInfo>(spec.Diagnostics);
         try
         {
-            var plans = ShapeChecker.Check(spec, diagnostics);
-            var file = ReadWeightFile(input, diagnostics);
-            if (file is null)
-                return Failed(spec, diagnostics);
+            IReadOnlyList<LayerPlan>? plans;
+            WeightFile? file;
+            if (OnnxFrontEnd.IsOnnx(spec.WeightsPath))
+            {
+                // The graph declares the network: from here on it is a spec like any other, over PyTorch-named tensors.
+                if (WeightBytes(input, diagnostics) is not { } bytes || OnnxFrontEnd.Import(spec, bytes, diagnostics) is not { } import)
+                    return Failed(spec, diagnostics);
+                (spec, file) = import;
+                plans = ShapeChecker.Check(spec, diagnostics);
+                if (plans is null)
+                    return Failed(spec, diagnostics);
+            }
+            else
+            {
+                plans = ShapeChecker.Check(spec, diagnostics);
+                file = ReadWeightFile(input, diagnostics);
+                if (file is null)
+                    return Failed(spec, diagnostics);
+                // Where the file describes another declaration that compiles, the errors say what to write instead.
+                if (DeclarationRepair.Explain(spec, file, diagnostics) || plans is null)
+                    return Failed(spec, diagnostics);
+            }
             cancellationToken.ThrowIfCancellationRequested();
-
-            // Where the file describes another declaration that compiles, the errors say what to write instead.
-            if (DeclarationRepair.Explain(spec, file, diagnostics) || plans is null)
-                return Failed(spec, diagnostics);
 
             var layers = WeightBinder.For(spec, file, diagnostics).Bind(plans);
             if (layers is null || diagnostics.Any(d => d.IsError))
@@ -139,6 +153,25 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
 
     private static WeightFile? ReadWeightFile(ModelInput input, List<DiagnosticInfo> diagnostics)
     {
+        if (WeightBytes(input, diagnostics) is not { } bytes)
+            return null;
+        var spec = input.Spec;
+        var file = WeightFileReader.Read(bytes, input.File!.Path, out var error);
+        if (file is null)
+        {
+            // A pickled object array is a tensor of a type StaticRnn cannot convert, like an integer one.
+            var unsupported = error!.Kind is WeightFileErrorKind.UnsupportedDType or WeightFileErrorKind.ObjectArray;
+            diagnostics.Add(DiagnosticInfo.Create(
+                unsupported ? DiagnosticDescriptors.UnsupportedDType : DiagnosticDescriptors.WeightFileDamaged,
+                spec.LocationOf("weightsPath"), spec.WeightsPath, error.Message));
+        }
+        return file;
+    }
+
+    /// <summary>The weight file's bytes, or null after reporting why there are none: a format StaticRnn does not read,
+    /// a file the project does not have, or one that could not be read.</summary>
+    private static byte[]? WeightBytes(ModelInput input, List<DiagnosticInfo> diagnostics)
+    {
         var spec = input.Spec;
         var location = spec.LocationOf("weightsPath");
         var extension = System.IO.Path.GetExtension(spec.WeightsPath);
@@ -162,16 +195,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightFileUnreadable, location, spec.WeightsPath, input.File.ReadError ?? ""));
             return null;
         }
-        var file = WeightFileReader.Read(input.File.Bytes, input.File.Path, out var error);
-        if (file is null)
-        {
-            // A pickled object array is a tensor of a type StaticRnn cannot convert, like an integer one.
-            var unsupported = error!.Kind is WeightFileErrorKind.UnsupportedDType or WeightFileErrorKind.ObjectArray;
-            diagnostics.Add(DiagnosticInfo.Create(
-                unsupported ? DiagnosticDescriptors.UnsupportedDType : DiagnosticDescriptors.WeightFileDamaged,
-                location, spec.WeightsPath, error.Message));
-        }
-        return file;
+        return input.File.Bytes;
     }
 
     /// <summary>"; did you mean 'models/sine_lstm.safetensors'? ..." naming the project's weight files, closest first.</summary>

@@ -39,6 +39,9 @@ public enum Activation
     Relu,
     /// <summary>Softmax over the layer's units (per time step for per-step output).</summary>
     Softmax,
+    /// <summary>The log of the softmax, x - max - log(sum(exp(x - max))): PyTorch's <c>log_softmax</c>, ONNX's
+    /// <c>LogSoftmax</c>, the head of classifiers trained with <c>NLLLoss</c>.</summary>
+    LogSoftmax,
 }
 
 /// <summary>

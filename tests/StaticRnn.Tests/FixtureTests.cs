@@ -42,20 +42,7 @@ public class FixtureTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void Predict_matches_PyTorch(string name)
-    {
-        var model = Model(name);
-        var reference = Reference.Load(name);
-        for (var s = 0; s < reference.Count; s++)
-        {
-            var output = new float[model.OutputSize];
-            if (model.TakesTokens)
-                model.PredictTokens!(reference.Tokens![s], output);
-            else
-                model.Predict!(reference.Inputs![s], output);
-            AssertClose(reference.Expected[s], output, $"{name}, sequence {s}");
-        }
-    }
+    public void Predict_matches_PyTorch(string name) => CheckPredict(Model(name), Reference.Load(name));
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -73,26 +60,41 @@ public class FixtureTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void PredictBatch_of_many_sequences_matches_PyTorch(string name)
+    public void PredictBatch_of_many_sequences_matches_PyTorch(string name) => CheckPredictBatchOfMany(Model(name), Reference.Load(name));
+
+    [Theory]
+    [MemberData(nameof(SteppableModels))]
+    public void Step_matches_PyTorch_at_every_step(string name) => CheckSteps(Model(name), Reference.Load(name));
+
+    /// <summary>Predict on each of the reference's sequences.</summary>
+    internal static void CheckPredict(FixtureModel model, Reference reference)
     {
-        // 19 sequences: a group of 16 (four tiles of four sequences sharing each weight load) and 3 more.
+        for (var s = 0; s < reference.Count; s++)
+        {
+            var output = new float[model.OutputSize];
+            if (model.TakesTokens)
+                model.PredictTokens!(reference.Tokens![s], output);
+            else
+                model.Predict!(reference.Inputs![s], output);
+            AssertClose(reference.Expected[s], output, $"{model.Name}, sequence {s}");
+        }
+    }
+
+    /// <summary>PredictBatch of 19 sequences: a group of 16 (four tiles of four sequences sharing each weight load) and 3 more.</summary>
+    internal static void CheckPredictBatchOfMany(FixtureModel model, Reference reference)
+    {
         const int Count = 19;
-        var model = Model(name);
-        var reference = Reference.Load(name);
         var outputs = new float[Count * model.OutputSize];
         if (model.TakesTokens)
             model.PredictBatchTokens!(Enumerable.Range(0, Count).SelectMany(i => reference.Tokens![i % reference.Count]).ToArray(), outputs);
         else
             model.PredictBatch!(Enumerable.Range(0, Count).SelectMany(i => reference.Inputs![i % reference.Count]).ToArray(), outputs);
-        AssertClose(Enumerable.Range(0, Count).SelectMany(i => reference.Expected[i % reference.Count]).ToArray(), outputs, $"{name}, batch of {Count}");
+        AssertClose(Enumerable.Range(0, Count).SelectMany(i => reference.Expected[i % reference.Count]).ToArray(), outputs, $"{model.Name}, batch of {Count}");
     }
 
-    [Theory]
-    [MemberData(nameof(SteppableModels))]
-    public void Step_matches_PyTorch_at_every_step(string name)
+    /// <summary>Step through each sequence from a default State, against the reference's output at every step.</summary>
+    internal static void CheckSteps(FixtureModel model, Reference reference)
     {
-        var model = Model(name);
-        var reference = Reference.Load(name);
         Assert.NotNull(reference.StepExpected);
         for (var s = 0; s < reference.Count; s++)
         {
@@ -101,7 +103,7 @@ public class FixtureTests
                 model.StepRunTokens!(reference.Tokens![s], outputs);
             else
                 model.StepRun!(reference.Inputs![s], outputs);
-            AssertClose(reference.StepExpected![s], outputs, $"{name}, sequence {s}, step by step");
+            AssertClose(reference.StepExpected![s], outputs, $"{model.Name}, sequence {s}, step by step");
         }
     }
 

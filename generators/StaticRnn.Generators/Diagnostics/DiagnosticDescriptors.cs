@@ -31,7 +31,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedWeightFormat = Error("SRNN0005",
         "Unsupported weight file format",
-        "The weight file '{0}' has the extension '{1}'; expected a .safetensors, .npz or .npy file{2}");
+        "The weight file '{0}' has the extension '{1}'; expected a .safetensors, .npz, .npy or .onnx file{2}");
 
     // Tensors.
     public static readonly DiagnosticDescriptor TensorMissing = Error("SRNN0010",
@@ -86,7 +86,7 @@ internal static class DiagnosticDescriptors
     // The network's shape.
     public static readonly DiagnosticDescriptor SequenceLengthInvalid = Error("SRNN0030",
         "SequenceLength missing or invalid",
-        "RnnModel.SequenceLength must be set to a value from 1 to {1}; found {0}");
+        "RnnModel.SequenceLength must be set to a value from 1 to {1}; found {0}{2}");
 
     public static readonly DiagnosticDescriptor InputSizeInvalid = Error("SRNN0031",
         "InputSize missing or invalid",
@@ -119,6 +119,19 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ForeignConvention = Error("SRNN0038",
         "Tensor names follow another convention",
         "The weight file '{0}' has tensor names of the {1} convention (such as '{2}'), but the model declares Convention = WeightConvention.{3}; set Convention = WeightConvention.{1}");
+
+    // ONNX graphs.
+    public static readonly DiagnosticDescriptor OnnxGraphUnsupported = Error("SRNN0040",
+        "ONNX graph not supported",
+        "The ONNX graph in '{0}' cannot be compiled: {1}");
+
+    public static readonly DiagnosticDescriptor OnnxDeclarationDisagrees = Error("SRNN0041",
+        "Declaration disagrees with the ONNX graph",
+        "{0}, but the ONNX graph in '{1}' computes {2}; remove the layer attributes (the graph declares the network) or make them agree");
+
+    public static readonly DiagnosticDescriptor OnnxSizeDisagrees = Error("SRNN0042",
+        "Size disagrees with the ONNX graph",
+        "RnnModel.{0} is {1}, but the ONNX graph's input '{2}' has {3}; remove {0} (the graph gives it) or set it to {4}");
 
     // Last resort: the generator never throws; anything unexpected becomes this.
     public static readonly DiagnosticDescriptor InternalError = Error("SRNN9999",

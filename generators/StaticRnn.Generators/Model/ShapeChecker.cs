@@ -20,13 +20,15 @@ internal static class ShapeChecker
         if (spec.Convention is not (WeightConvention.PyTorch or WeightConvention.Keras))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotSupported, spec.LocationOf("Convention"),
-                $"Convention = WeightConvention.{spec.Convention}", "; this version reads PyTorch and Keras weights"));
+                $"Convention = WeightConvention.{spec.Convention}", spec.Convention == WeightConvention.Onnx
+                    ? " with a .safetensors, .npy or .npz file; an .onnx file implies it (remove Convention)"
+                    : "; this version reads PyTorch and Keras weights"));
         }
 
         if (spec.SequenceLength is not (>= 1 and <= MaxDimension))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceLengthInvalid, spec.LocationOf("SequenceLength"),
-                spec.SequenceLength?.ToString() ?? "no value", MaxDimension));
+                spec.SequenceLength?.ToString() ?? "no value", MaxDimension, ""));
         }
 
         if (spec.Layers.Count == 0)
@@ -109,7 +111,7 @@ internal static class ShapeChecker
                 break;
             case LayerKind.Dense:
                 Require(layer.Size is >= 1 and <= MaxDimension, "units", sizeRange, layer.Size);
-                Require(layer.Activation is >= Activation.None and <= Activation.Softmax, "Activation", "a defined Activation", layer.Activation);
+                Require(layer.Activation is >= Activation.None and <= Activation.LogSoftmax, "Activation", "a defined Activation", layer.Activation);
                 break;
             case LayerKind.Dropout:
                 Require(layer.DropoutRate is >= 0f and < 1f, "rate", "at least 0 and less than 1", layer.DropoutRate);

@@ -8,7 +8,7 @@ internal enum WeightConvention { PyTorch, Keras, Onnx }
 
 internal enum MergeMode { Concat, Sum, Multiply, Average }
 
-internal enum Activation { None, Sigmoid, Tanh, Relu, Softmax }
+internal enum Activation { None, Sigmoid, Tanh, Relu, Softmax, LogSoftmax }
 
 internal enum LayerKind { Embedding, Lstm, Gru, SimpleRnn, Dense, Dropout }
 

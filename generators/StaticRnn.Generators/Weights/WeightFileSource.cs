@@ -27,7 +27,7 @@ internal sealed record WeightFileInput(string Path, string Hash, byte[]? Bytes, 
 /// <summary>Finds and reads weight files.</summary>
 internal static class WeightFileSource
 {
-    public static readonly ImmutableArray<string> Extensions = ImmutableArray.Create(".safetensors", ".npy", ".npz");
+    public static readonly ImmutableArray<string> Extensions = ImmutableArray.Create(".safetensors", ".npy", ".npz", ".onnx");
 
     public static bool IsWeightFile(AdditionalText text) =>
         Extensions.Any(e => text.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase));

@@ -29,7 +29,7 @@
     float* const name = reinterpret_cast<float*>(name##_words)
 #endif
 
-enum Activation { ACT_NONE, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
+enum Activation { ACT_NONE, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX, ACT_LOGSOFTMAX };
 enum CellKind { CELL_RNN, CELL_LSTM, CELL_GRU, CELL_GRU_RESET_BEFORE };
 enum Merge { MERGE_SUM, MERGE_MULTIPLY, MERGE_AVERAGE };
 
@@ -294,6 +294,16 @@ __device__ __forceinline__ void recurrent_layer(
     __syncthreads();   // the next layer reuses this one's shared memory
 }
 
+// The largest of sequence s's UNITS values in a dense layer's shared rows (for softmax and log-softmax).
+template <int UNITS>
+__device__ __forceinline__ float row_max(const float* y, int s)
+{
+    float largest = y[s];
+    for (int u = 1; u < UNITS; ++u)
+        largest = fmaxf(largest, y[u * SHARED_ROW + s]);
+    return largest;
+}
+
 // A dense layer on STEPS steps (1 for a vector): y = act(W x + b), softmax across the units of each row.
 //   load(s, t, i) reads the input, store(s, t, u, y) writes the output.
 template <int UNITS, int IN, int STEPS, int ACT, class Load, class Store>
@@ -310,14 +320,26 @@ __device__ __forceinline__ void dense_layer(const float* __restrict__ w, const f
                 sum = fmaf(w[k * padded(UNITS) + u], load(s, t, k), sum);
             y[u * SHARED_ROW + s] = activate<ACT>(sum);
         }
+        if (ACT == ACT_LOGSOFTMAX)
+        {
+            __syncthreads();
+            for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+            {
+                const float largest = row_max<UNITS>(y, s);
+                float total = 0.0f;
+                for (int u = 0; u < UNITS; ++u)
+                    total += expf(y[u * SHARED_ROW + s] - largest);
+                const float shift = largest + logf(total);
+                for (int u = 0; u < UNITS; ++u)
+                    y[u * SHARED_ROW + s] -= shift;
+            }
+        }
         if (ACT == ACT_SOFTMAX)
         {
             __syncthreads();
             for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
             {
-                float largest = y[s];
-                for (int u = 1; u < UNITS; ++u)
-                    largest = fmaxf(largest, y[u * SHARED_ROW + s]);
+                const float largest = row_max<UNITS>(y, s);
                 float total = 0.0f;
                 for (int u = 0; u < UNITS; ++u)
                 {

@@ -272,6 +272,9 @@ public static class FastKernels
                 case Activation.Softmax:
                     Softmax(row);
                     break;
+                case Activation.LogSoftmax:
+                    LogSoftmax(row);
+                    break;
                 default:
                     switch (SimdWidth.Best)
                     {
@@ -328,6 +331,20 @@ public static class FastKernels
         var scale = 1f / sum;
         for (var i = 0; i < values.Length; i++)
             values[i] *= scale;
+    }
+
+    /// <summary>x - max - log(sum(exp(x - max))): never the log of a rounded-to-zero probability.</summary>
+    private static void LogSoftmax(Span<float> values)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in values)
+            max = MathF.Max(max, v);
+        var sum = 0f;
+        foreach (var v in values)
+            sum += MathF.Exp(v - max);
+        var shift = max + MathF.Log(sum);
+        for (var i = 0; i < values.Length; i++)
+            values[i] -= shift;
     }
 
     // ---- Moving values ----

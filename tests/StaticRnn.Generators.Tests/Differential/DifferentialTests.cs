@@ -149,7 +149,7 @@ public class DifferentialTests
     // ---- Drawing architectures ----
 
     private static readonly string[] s_merges = ["Concat", "Sum", "Multiply", "Average"];
-    private static readonly string[] s_heads = ["None", "Sigmoid", "Tanh", "Relu", "Softmax"];
+    private static readonly string[] s_heads = ["None", "Sigmoid", "Tanh", "Relu", "Softmax", "LogSoftmax"];
 
     /// <summary>Sizes from 1 to 70, most of them small so a batch compiles quickly.</summary>
     private static int Size(Random random) => random.Next(4) == 0 ? random.Next(17, 71) : random.Next(1, 17);
@@ -174,7 +174,7 @@ public class DifferentialTests
                 Peephole: cell == Cell.Lstm && random.Next(3) == 0,
                 Coupled: cell == Cell.Lstm && random.Next(3) == 0);
         }
-        var dense = random.Next(4) == 0 ? null : new DenseSpec(random.Next(1, 21), s_heads[random.Next(5)]);
+        var dense = random.Next(4) == 0 ? null : new DenseSpec(random.Next(1, 21), s_heads[random.Next(s_heads.Length)]);
         var a = new Architecture(
             SequenceLength: random.Next(1, 10),
             InputSize: tokens ? 1 : random.Next(1, 21),

@@ -118,6 +118,10 @@ public static class ReferenceNetwork
                 var e = y.Select(v => Math.Exp(v - max)).ToArray();
                 var total = e.Sum();
                 return e.Select(v => v / total).ToArray();
+            case "LogSoftmax":
+                var largest = y.Max();
+                var shift = largest + Math.Log(y.Sum(v => Math.Exp(v - largest)));
+                return y.Select(v => v - shift).ToArray();
             default: return y;
         }
     }
