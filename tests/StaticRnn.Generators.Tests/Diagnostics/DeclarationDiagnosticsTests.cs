@@ -299,7 +299,7 @@ public class DeclarationDiagnosticsTests
     }
 
     [Fact]
-    public void SRNN0036_for_the_Onnx_convention()
+    public void SRNN0036_for_the_Onnx_convention_with_a_safetensors_file()
     {
         var run = RunWithValidFile(ModelSource(
             "RnnModel(\"models/m.safetensors\", SequenceLength = 5, InputSize = 3, Convention = WeightConvention.Onnx)",
@@ -307,7 +307,7 @@ public class DeclarationDiagnosticsTests
 
         var diagnostic = FailsWith(run, "SRNN0036");
         LocatedAt(run, diagnostic, "WeightConvention.Onnx");
-        Says(diagnostic, "Convention = WeightConvention.Onnx", "not supported", "PyTorch and Keras");
+        Says(diagnostic, "Convention = WeightConvention.Onnx", "not supported", "with a .safetensors, .npy or .npz file; an .onnx file implies it (remove Convention)");
     }
 
     [Fact]

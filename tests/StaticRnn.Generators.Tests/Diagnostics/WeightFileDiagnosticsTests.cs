@@ -52,7 +52,7 @@ public class WeightFileDiagnosticsTests
 
     [Theory]
     [InlineData("models/model.pt", ".pt")]
-    [InlineData("models/model.onnx", ".onnx")]
+    [InlineData("models/model.tflite", ".tflite")]
     [InlineData("models/model", "(none)")]
     public void SRNN0005_for_a_weight_file_of_another_format(string path, string extension)
     {

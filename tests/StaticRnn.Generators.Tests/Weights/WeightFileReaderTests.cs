@@ -80,6 +80,6 @@ public class WeightFileReaderTests
     [Fact]
     public void TheSourceFindsEveryFormat()
     {
-        Assert.Equal(new[] { ".safetensors", ".npy", ".npz" }, WeightFileSource.Extensions.ToArray());
+        Assert.Equal(new[] { ".safetensors", ".npy", ".npz", ".onnx" }, WeightFileSource.Extensions.ToArray());
     }
 }
