@@ -13,8 +13,9 @@ internal sealed record FixtureBatch(FixtureModel Model, Reference Reference, int
 {
     public static FixtureBatch Make(string name, int randomSequences)
     {
-        var model = FixtureCatalog.All.Single(m => m.Name == name);
-        var reference = Reference.Load(name);
+        var onnx = OnnxFixtureCatalog.All.Any(m => m.Name == name);
+        var model = FixtureCatalog.All.Concat(OnnxFixtureCatalog.All).Single(m => m.Name == name);
+        var reference = onnx ? Reference.LoadOnnx(name) : Reference.Load(name);
         var sequences = reference.Count + randomSequences;
         var random = new Random(name.GetHashCode(StringComparison.Ordinal));
         var perSequence = model.TakesTokens ? model.SequenceLength : model.SequenceLength * model.InputSize;
@@ -39,7 +40,7 @@ internal sealed record FixtureBatch(FixtureModel Model, Reference Reference, int
         return new FixtureBatch(model, reference, sequences, inputs, null, expected);
     }
 
-    /// <summary>The generated class whose weight file is the fixture's.</summary>
+    /// <summary>The generated class whose weight file (or ONNX graph) is the fixture's.</summary>
     public static Type ModelType(string name) =>
         typeof(FixtureBatch).Assembly.GetTypes().Single(t =>
             t.GetCustomAttribute<RnnModelAttribute>() is { } model && Path.GetFileNameWithoutExtension(model.WeightsPath) == name);
