@@ -77,6 +77,9 @@ public sealed class EmbeddingAttribute(int vocabularySize, int embeddingSize) : 
     public int EmbeddingSize { get; } = embeddingSize;
     /// <summary>Name prefix of this layer's tensors in the weight file; omitted, the generator picks the one group that fits.</summary>
     public string? Weights { get; set; }
+    /// <summary>Token 0 is padding wherever it stands (Keras <c>Embedding(mask_zero=True)</c>): a masked step leaves every
+    /// recurrent state unchanged, so pre-padded, post-padded and gapped sequences give Keras's results. See the README.</summary>
+    public bool MaskZero { get; set; }
 }
 
 /// <summary>Options shared by the recurrent layers.</summary>

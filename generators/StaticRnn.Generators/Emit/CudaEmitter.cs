@@ -57,13 +57,18 @@ internal static class CudaEmitter
 
         var tokens = network.TakesTokens;
         writer.Line("/// <summary>Compiles this network for the GPU (once per machine: the binary is cached on disk) and returns a");
-        writer.Line($"/// scorer for batches of any size. {(tokens ? "Tokens" : "Inputs")} and outputs are laid out as for <see cref=\"PredictBatch\"/>.</summary>");
+        var batch = $"PredictBatch(global::System.ReadOnlySpan{{{(tokens ? "int" : "float")}}}, global::System.Span{{float}})";
+        writer.Line($"/// scorer for batches of any size. {(tokens ? "Tokens" : "Inputs")} and outputs are laid out as for <see cref=\"{batch}\"/>.</summary>");
         writer.Line("/// <param name=\"options\">The device, the kernel cache directory and the pipelining; null for the defaults.</param>");
         writer.Line("/// <exception cref=\"global::StaticRnn.Cuda.CudaUnavailableException\">No NVIDIA driver, no CUDA device or no NVRTC;");
         writer.Line("/// the message says which.</exception>");
+        if (network.MaskZero)
+            writer.Line("/// <exception cref=\"global::System.NotSupportedException\">Always: the kernel does not mask token 0 yet (MaskZero).</exception>");
         writer.Line(NetworkEmitter.GeneratedCodeAttribute);
         writer.Line("public static global::StaticRnn.Cuda.CudaScorer CreateCudaScorer(global::StaticRnn.Cuda.CudaScorerOptions? options = null) =>");
-        writer.Line("    global::StaticRnn.Cuda.CudaScorer.Create(CudaKernel, CudaWeights(), options);");
+        writer.Line(network.MaskZero
+            ? "    throw new global::System.NotSupportedException(\"This model masks token 0 ([Embedding(MaskZero = true)]), which the CUDA kernel does not do yet; score it on the CPU (PredictBatch).\");"
+            : "    global::StaticRnn.Cuda.CudaScorer.Create(CudaKernel, CudaWeights(), options);");
         writer.Line();
 
         writer.Line($"/// <summary>The CUDA kernel this network compiles to: its source (shapes as constants) and launch shape. One block");

@@ -142,8 +142,15 @@ internal static class NetworkEmitter
         writer.Line($"{Guard}.Length(output.Length, OutputSize, \"OutputSize\", nameof(output));");
         if (tokens)
             writer.Line($"{Guard}.Tokens({input}, VocabularySize, nameof({input}));");
-        WriteScratch(writer, "PredictScratch", perSequence);
-        writer.Line($"ForwardPass({input}, output, 1, scratch);");
+        if (network.MaskZero)
+        {
+            writer.Line($"PredictMasked({input}, lengths: default, output);");
+        }
+        else
+        {
+            WriteScratch(writer, "PredictScratch", perSequence);
+            writer.Line($"ForwardPass({input}, output, 1, scratch, lengths: default);");
+        }
         writer.Close();
         writer.Line();
 
@@ -160,12 +167,160 @@ internal static class NetworkEmitter
         writer.Line($"var count = {Guard}.Batch({inputs}.Length, {sequenceSize}, nameof({inputs}), outputs.Length, OutputSize, nameof(outputs));");
         if (tokens)
             writer.Line($"{Guard}.Tokens({inputs}, VocabularySize, nameof({inputs}));");
+        if (network.MaskZero)
+        {
+            writer.Line($"PredictMasked({inputs}, lengths: default, outputs);");
+        }
+        else
+        {
+            WriteScratch(writer, "PredictBatchScratch", Group * perSequence);
+            writer.Open($"for (var first = 0; first < count; first += {Group})");
+            writer.Line($"var group = global::System.Math.Min({Group}, count - first);");
+            writer.Line($"ForwardPass({inputs}.Slice(first * {sequenceSize}, group * {sequenceSize}), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch, lengths: default);");
+            writer.Close();
+        }
+        writer.Close();
+        writer.Line();
+        WriteLengths(writer, network, inputType, inputs, sequenceSize);
+    }
+
+    /// <summary>The entry points for sequences shorter than SequenceLength: <c>PredictBatch</c> with a length per
+    /// sequence (PyTorch's packed semantics), and <c>Predict</c> of one sequence of any length. The batch runs longest
+    /// first in groups of 16, so a group's sequences are of similar lengths and no step past a sequence's end is computed.</summary>
+    private static void WriteLengths(SourceWriter writer, Network network, string inputType, string inputs, string sequenceSize)
+    {
+        var tokens = network.TakesTokens;
+        var element = tokens ? "int" : "float";
+        var perSequence = ScratchLayout.ForForwardPass(network).PerSequence;
+        writer.Line("/// <summary>Runs the network on sequences shorter than <see cref=\"SequenceLength\"/>, each padded to it and stored back to");
+        writer.Line("/// back: sequence i runs its first <c>lengths[i]</c> steps only, as PyTorch runs a batch packed with");
+        writer.Line("/// <c>pack_padded_sequence</c>. A many-to-one layer hands on each direction's state at the sequence's own end (the");
+        writer.Line("/// backward direction starts at its last step); a layer that returns sequences outputs zeros past the end, and the");
+        writer.Line("/// layers after it run on those zeros. The padding is never read. Sequences are run longest first, 16 at a time.</summary>");
+        writer.Line($"/// <param name=\"{inputs}\">A multiple of {(tokens ? "SequenceLength tokens" : "SequenceLength × InputSize floats")}, each sequence padded to SequenceLength.</param>");
+        writer.Line("/// <param name=\"lengths\">One length per sequence, 1 to SequenceLength.</param>");
+        writer.Line("/// <param name=\"outputs\">Receives OutputSize floats per sequence.</param>");
+        writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
+        writer.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A length is less than 1 or more than SequenceLength" + (tokens ? ", or a token within a sequence's length is not in the vocabulary." : ".") + "</exception>");
+        writer.Line(Optimized);
+        writer.Open($"public static void PredictBatch({inputType} {inputs}, global::System.ReadOnlySpan<int> lengths, {SpanOfFloat} outputs)");
+        writer.Line($"var count = {Guard}.Batch({inputs}.Length, {sequenceSize}, nameof({inputs}), outputs.Length, OutputSize, nameof(outputs));");
+        writer.Line($"{Guard}.Lengths(lengths, count, SequenceLength, nameof(lengths));");
+        if (tokens)
+            writer.Line($"{Guard}.Tokens({inputs}, lengths, SequenceLength, VocabularySize, nameof({inputs}));");
+        writer.Line(network.MaskZero ? $"PredictMasked({inputs}, lengths, outputs);" : $"PredictLengths({inputs}, lengths, outputs);");
+        writer.Close();
+        writer.Line();
+
+        writer.Line("/// <summary>The batch of sequences of their own lengths, checked: lengths may be 0 here (a sequence all masked).</summary>");
+        writer.Line(Optimized);
+        writer.Open($"private static void PredictLengths({inputType} {inputs}, global::System.ReadOnlySpan<int> lengths, {SpanOfFloat} outputs)");
+        writer.Line("var count = lengths.Length;");
         WriteScratch(writer, "PredictBatchScratch", Group * perSequence);
-        writer.Open($"for (var first = 0; first < count; first += {Group})");
-        writer.Line($"var group = global::System.Math.Min({Group}, count - first);");
-        writer.Line($"ForwardPass({inputs}.Slice(first * {sequenceSize}, group * {sequenceSize}), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);");
+        writer.Line($"var groupInput = t_GroupInput ??= new {element}[{Group} * {sequenceSize}];");
+        writer.Line($"var groupOutput = t_GroupOutput ??= new float[{Group} * OutputSize];");
+        writer.Comment("Longest first, in chunks of up to 256 sequences sorted on the stack: each group of 16 is of similar lengths.");
+        writer.Line("global::System.Span<int> order = stackalloc int[256];");
+        writer.Line("global::System.Span<int> keys = stackalloc int[256];");
+        writer.Line($"global::System.Span<int> groupLengths = stackalloc int[{Group}];");
+        writer.Open("for (var chunk = 0; chunk < count; chunk += 256)");
+        writer.Line("var size = global::System.Math.Min(256, count - chunk);");
+        writer.Open("for (var i = 0; i < size; i++)");
+        writer.Line("order[i] = chunk + i;");
+        writer.Line("keys[i] = -lengths[chunk + i];");
+        writer.Close();
+        writer.Line("global::System.MemoryExtensions.Sort(keys.Slice(0, size), order.Slice(0, size));");
+        writer.Open($"for (var first = 0; first < size; first += {Group})");
+        writer.Line($"var group = global::System.Math.Min({Group}, size - first);");
+        writer.Open("for (var g = 0; g < group; g++)");
+        writer.Line($"{inputs}.Slice(order[first + g] * {sequenceSize}, {sequenceSize}).CopyTo(global::System.MemoryExtensions.AsSpan(groupInput, g * {sequenceSize}, {sequenceSize}));");
+        writer.Line("groupLengths[g] = lengths[order[first + g]];");
+        writer.Close();
+        writer.Line($"ForwardPass(global::System.MemoryExtensions.AsSpan(groupInput, 0, group * {sequenceSize}), global::System.MemoryExtensions.AsSpan(groupOutput, 0, group * OutputSize), group, scratch, groupLengths.Slice(0, group));");
+        writer.Line("for (var g = 0; g < group; g++)");
+        writer.Line("    global::System.MemoryExtensions.AsSpan(groupOutput, g * OutputSize, OutputSize).CopyTo(outputs.Slice(order[first + g] * OutputSize, OutputSize));");
         writer.Close();
         writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line("[global::System.ThreadStatic]");
+        writer.Line($"private static {element}[]? t_GroupInput;");
+        writer.Line("[global::System.ThreadStatic]");
+        writer.Line("private static float[]? t_GroupOutput;");
+        writer.Line();
+
+        var one = tokens ? "tokens" : "input";
+        var stepSize = tokens ? "1" : "InputSize";
+        writer.Line("/// <summary>Runs the network on one sequence of 1 to <see cref=\"SequenceLength\"/> steps, as <see cref=\"PredictBatch(" +
+            (tokens ? "global::System.ReadOnlySpan{int}" : "global::System.ReadOnlySpan{float}") + ", global::System.ReadOnlySpan{int}, global::System.Span{float})\"/>");
+        writer.Line("/// runs a sequence of that length: no padding needed.</summary>");
+        writer.Line($"/// <param name=\"{one}\">{(tokens ? "The sequence's tokens" : "The sequence's steps × InputSize floats")}, 1 to SequenceLength steps.</param>");
+        writer.Line("/// <param name=\"output\">Receives OutputSize floats.</param>");
+        writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
+        writer.Line(Optimized);
+        writer.Open($"public static void PredictSequence({inputType} {one}, {SpanOfFloat} output)");
+        writer.Line($"var steps = {one}.Length / {stepSize};");
+        writer.Line($"if (steps < 1 || steps > SequenceLength || steps * {stepSize} != {one}.Length)");
+        writer.Line($"    throw new global::System.ArgumentException($\"{one} must hold 1 to SequenceLength = {{SequenceLength}} steps of {{{stepSize}}} {(tokens ? "token" : "values")}; it holds {{{one}.Length}} {(tokens ? "tokens" : "values")}.\", nameof({one}));");
+        writer.Line($"{Guard}.Length(output.Length, OutputSize, \"OutputSize\", nameof(output));");
+        if (tokens)
+            writer.Line($"{Guard}.Tokens({one}, VocabularySize, nameof({one}));");
+        writer.Line($"global::System.Span<int> length = stackalloc int[1] {{ steps }};");
+        writer.Line($"var padded = global::System.MemoryExtensions.AsSpan(t_GroupInput ??= new {element}[{Group} * {sequenceSize}], 0, {sequenceSize});");
+        writer.Line($"{one}.CopyTo(padded);");
+        if (network.MaskZero)
+        {
+            writer.Line("PredictMasked(padded, length, output);");
+        }
+        else
+        {
+            WriteScratch(writer, "PredictScratch", perSequence);
+            writer.Line("ForwardPass(padded, output, 1, scratch, length);");
+        }
+        writer.Close();
+        writer.Line();
+        if (network.MaskZero)
+            WriteMasked(writer, network);
+    }
+
+    /// <summary>Keras's mask_zero: each sequence's tokens other than 0 run as a sequence of that length (a masked step
+    /// leaves every state unchanged), then a per-step output goes back to the tokens' positions.</summary>
+    private static void WriteMasked(SourceWriter writer, Network network)
+    {
+        const int Chunk = 256;
+        writer.Line("/// <summary>Token 0 masks its step, as Keras's <c>mask_zero</c>: every sequence runs as the sequence of its other tokens");
+        writer.Line("/// (within <paramref name=\"lengths\"/>, when given), and " + (network.Output.IsSequence
+            ? (network.MaskCarriesOutput
+                ? "a masked step outputs what the last real step before it did (the network's output for a zero state before the first)."
+                : "a masked step outputs what the network gives for a zero state (a Bidirectional layer zeroes its masked steps).")
+            : "the output is the network's after the last real step.") + "</summary>");
+        writer.Line(Optimized);
+        writer.Open($"private static void PredictMasked(global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> lengths, {SpanOfFloat} outputs)");
+        writer.Line("var count = tokens.Length / SequenceLength;");
+        writer.Line($"var compact = t_MaskedTokens ??= new int[{Chunk} * SequenceLength];");
+        writer.Line($"global::System.Span<int> real = stackalloc int[{Chunk}];");
+        if (network.Output.IsSequence)
+            writer.Line($"var zeroRow = t_MaskedRow ??= new float[{network.Output.Width}];");
+        writer.Open($"for (var chunk = 0; chunk < count; chunk += {Chunk})");
+        writer.Line($"var size = global::System.Math.Min({Chunk}, count - chunk);");
+        writer.Line("for (var s = 0; s < size; s++)");
+        writer.Line("    real[s] = global::StaticRnn.Runtime.Masking.Compact(tokens.Slice((chunk + s) * SequenceLength, lengths.IsEmpty ? SequenceLength : lengths[chunk + s]), global::System.MemoryExtensions.AsSpan(compact, s * SequenceLength, SequenceLength));");
+        writer.Line("PredictLengths(global::System.MemoryExtensions.AsSpan(compact, 0, size * SequenceLength), real.Slice(0, size), outputs.Slice(chunk * OutputSize, size * OutputSize));");
+        if (network.Output.IsSequence)
+        {
+            writer.Line("for (var s = 0; s < size; s++)");
+            writer.Line($"    global::StaticRnn.Runtime.Masking.Expand(outputs.Slice((chunk + s) * OutputSize, OutputSize), {network.Output.Width}, tokens.Slice((chunk + s) * SequenceLength, SequenceLength), real[s], carry: {(network.MaskCarriesOutput ? "true" : "false")}, zeroRow);");
+        }
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line("[global::System.ThreadStatic]");
+        writer.Line("private static int[]? t_MaskedTokens;");
+        if (network.Output.IsSequence)
+        {
+            writer.Line("[global::System.ThreadStatic]");
+            writer.Line("private static float[]? t_MaskedRow;");
+        }
         writer.Line();
     }
 
@@ -183,6 +338,11 @@ internal static class NetworkEmitter
         writer.Line($"Predict(new {element}[{sequence}], new float[OutputSize]);");
         writer.Comment($"{Group} sequences run the batch kernels' tiles, {Group + 3} also the per-sequence path after them.");
         writer.Line($"PredictBatch(new {element}[{Group + 3} * {sequence}], new float[{Group + 3} * OutputSize]);");
+        writer.Comment("Sequences of their own lengths: the shortest is one step.");
+        writer.Line($"var lengths = new int[{Group + 3}];");
+        writer.Line("for (var i = 0; i < lengths.Length; i++)");
+        writer.Line("    lengths[i] = 1 + i * (SequenceLength - 1) / (lengths.Length - 1);");
+        writer.Line($"PredictBatch(new {element}[{Group + 3} * {sequence}], lengths, new float[{Group + 3} * OutputSize]);");
         if (network.HasStep)
         {
             writer.Line("var state = default(State);");
@@ -223,9 +383,10 @@ internal static class NetworkEmitter
         var tokens = network.TakesTokens;
         var layout = ScratchLayout.ForForwardPass(network);
         writer.Line($"/// <summary>The network, layer by layer, on <paramref name=\"count\"/> (1 to {Group}) sequences stored back to back.");
-        writer.Line($"/// <paramref name=\"scratch\"/> holds every intermediate value: <paramref name=\"count\"/> × {layout.PerSequence} floats.</summary>");
+        writer.Line($"/// <paramref name=\"scratch\"/> holds every intermediate value: <paramref name=\"count\"/> × {layout.PerSequence} floats.");
+        writer.Line("/// <paramref name=\"lengths\"/>: each sequence's length, longest first, or empty when all run every step.</summary>");
         writer.Line(Optimized);
-        writer.Open($"private static void ForwardPass({(tokens ? "global::System.ReadOnlySpan<int> tokens" : ReadOnlySpanOfFloat + " input")}, {SpanOfFloat} output, int count, {SpanOfFloat} scratch)");
+        writer.Open($"private static void ForwardPass({(tokens ? "global::System.ReadOnlySpan<int> tokens" : ReadOnlySpanOfFloat + " input")}, {SpanOfFloat} output, int count, {SpanOfFloat} scratch, global::System.ReadOnlySpan<int> lengths)");
         var current = tokens ? "tokens" : "input";
         var last = LastComputingLayer(network);
         if (last < 0)
@@ -277,8 +438,11 @@ internal static class NetworkEmitter
     private static void WriteEmbedding(SourceWriter writer, Network network, EmbeddingLayer layer, string tokens, string destination)
     {
         var width = layer.Output.Width;
-        writer.Line($"for (var t = 0; t < count * {network.SequenceLength}; t++)");
-        writer.Line($"    {Weights}.{layer.Table.Name}.Slice({tokens}[t] * {width}, {width}).CopyTo({destination}.Slice(t * {width}, {width}));");
+        var steps = network.SequenceLength;
+        writer.Comment("Past a sequence's length the tokens are padding: not read.");
+        writer.Line("for (var s = 0; s < count; s++)");
+        writer.Line($"    for (var t = s * {steps}; t < s * {steps} + (lengths.IsEmpty ? {steps} : lengths[s]); t++)");
+        writer.Line($"        {Weights}.{layer.Table.Name}.Slice({tokens}[t] * {width}, {width}).CopyTo({destination}.Slice(t * {width}, {width}));");
     }
 
     private static void WriteDense(SourceWriter writer, Network network, DenseLayer layer, string source, string destination, ScratchLayout.Temp temp)
@@ -331,7 +495,7 @@ internal static class NetworkEmitter
             for (var d = 0; d < directions; d++)
             {
                 writer.Line($"state{names[d]}.Clear();");
-                WriteCell(writer, layer, k, layer.Stack[k][d], input, "gates", $"state{names[d]}", steps, rows: $"count * {steps}", count: "count",
+                WriteCell(writer, layer, k, layer.Stack[k][d], input, "gates", $"state{names[d]}", steps, rows: $"count * {steps}", count: "count", lengths: "lengths",
                     outputs: sequenceOut is null ? "output: default, outputStride: 0, outputOffset: 0" : $"{sequenceOut}, outputStride: {concatWidth}, outputOffset: {d * hidden}");
             }
             if (sequenceOut is not null)
@@ -410,14 +574,19 @@ internal static class NetworkEmitter
     /// projection itself when the input is small, where its vector type is hardware-accelerated.
     /// </summary>
     /// <param name="count">The number of sequences: "count" in the forward pass, "1" in Step.</param>
+    /// <param name="lengths">The span of sequence lengths ("lengths" in the forward pass), or null where every sequence runs all steps (Step).</param>
     /// <param name="outputs">The output arguments: the span, its stride and this direction's offset.</param>
     public static void WriteCell(SourceWriter writer, RecurrentLayer layer, int k, RecurrentCell cell, string input, string gates, string state,
-        int steps, string rows, string count, string outputs)
+        int steps, string rows, string count, string? lengths, string outputs)
     {
         var shape = ShapeName(layer, k);
         var reverse = cell.Backward ? "true" : "false";
-        var project = $"{FastKernels}.Project<{shape}>({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {input}, rows: {rows}, {gates});";
-        var recurrent = $"{FastKernels}.Recurrent<{shape}>({gates}, {Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)}, steps: {steps}, count: {count}, reverse: {reverse}, {state}, {outputs});";
+        var project = lengths is null
+            ? $"{FastKernels}.Project<{shape}>({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {input}, rows: {rows}, {gates});"
+            : $"{FastKernels}.ProjectSequences<{shape}>({Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, {input}, steps: {steps}, count: {count}, {lengths}, {gates});";
+        var recurrent = lengths is null
+            ? $"{FastKernels}.Recurrent<{shape}>({gates}, {Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)}, steps: {steps}, count: {count}, reverse: {reverse}, {state}, {outputs});"
+            : $"{FastKernels}.RecurrentSequences<{shape}>({gates}, {Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)}, steps: {steps}, count: {count}, {lengths}, reverse: {reverse}, {state}, {outputs});";
         if (!RegisterKernelEmitter.Applies(layer))
         {
             writer.Line(project);
@@ -425,7 +594,8 @@ internal static class NetworkEmitter
             return;
         }
         var folds = RegisterKernelEmitter.FoldsInput(layer, k);
-        var condition = (count == "1" ? "" : $"{count} == 1 && ") + $"{RegisterKernelEmitter.VectorClass(layer)}.IsHardwareAccelerated";
+        // The register kernel runs one whole sequence; sequences of their own lengths take the general kernel.
+        var condition = (count == "1" ? "" : $"{count} == 1 && ") + (lengths is null ? "" : $"{lengths}.IsEmpty && ") + $"{RegisterKernelEmitter.VectorClass(layer)}.IsHardwareAccelerated";
         var registers = $"{RegisterKernelEmitter.MethodName(layer, k)}({(folds ? input : gates)}, {Weights}.{cell.InputWeights.Name}, {Weights}.{cell.Bias.Name}, " +
             $"{Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)}, {state}, steps: {steps}, reverse: {reverse}, {outputs});";
         if (!folds)

@@ -167,8 +167,13 @@ internal static class StepEmitter
                         var cell = slot.Cell;
                         var name = $"layer{layer.Number}{(recurrent.Stack.Count > 1 ? $"L{cell.StackIndex}" : "")}State";
                         writer.Line($"var {name} = values.Slice({slot.Offset}, {slot.Size});");
-                        NetworkEmitter.WriteCell(writer, recurrent, cell.StackIndex, cell, current, $"scratch.Slice(0, {columns})", name, steps: 1, rows: "1", count: "1",
+                        // Keras mask_zero: a masked step leaves the state as it is, and the layers above read it unchanged.
+                        if (network.MaskZero)
+                            writer.Open("if (token != 0)");
+                        NetworkEmitter.WriteCell(writer, recurrent, cell.StackIndex, cell, current, $"scratch.Slice(0, {columns})", name, steps: 1, rows: "1", count: "1", lengths: null,
                             outputs: "output: default, outputStride: 0, outputOffset: 0");
+                        if (network.MaskZero)
+                            writer.Close();
                         current = $"{name}.Slice(0, {recurrent.HiddenSize})";
                     }
                     if (i == last)

@@ -49,6 +49,8 @@ internal static class LayerText
         switch (s.Kind)
         {
             case LayerKind.Embedding:
+                if (s.MaskZero)
+                    yield return "MaskZero = true";
                 break;
             case LayerKind.Dense:
                 if (s.Activation != Activation.None)

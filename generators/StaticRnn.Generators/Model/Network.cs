@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using StaticRnn.Generators.Parsing;
 
 namespace StaticRnn.Generators.Model;
@@ -55,6 +56,14 @@ internal sealed class Network(ModelSpec spec, int inputSize, int vocabularySize,
     }
     /// <summary>Floats one <c>Step</c> produces.</summary>
     public int StepOutputSize => Output.Width;
+
+    /// <summary>Token 0 masks its step (<c>[Embedding(MaskZero = true)]</c>, Keras <c>mask_zero</c>): only recurrent layers
+    /// see a mask, so a model without one runs as usual.</summary>
+    public bool MaskZero => TakesTokens && Spec.Layers.Count > 0 && Spec.Layers[0].MaskZero && Layers.Any(l => l is RecurrentLayer);
+
+    /// <summary>Under <see cref="MaskZero"/>, a masked step of a per-step output repeats the last real step's output (a
+    /// unidirectional top recurrent layer) rather than being the zero state's (a Bidirectional one, as Keras zeroes it).</summary>
+    public bool MaskCarriesOutput => Layers.OfType<RecurrentLayer>().LastOrDefault() is { Bidirectional: false };
 }
 
 internal abstract class NetworkLayer(int number, string title, Flow input, Flow output)

@@ -48,7 +48,8 @@ internal sealed record LayerSpec(
     Activation Activation,
     float DropoutRate,
     LocationInfo? Location,
-    EquatableArray<ArgumentLocation> ArgumentLocations)
+    EquatableArray<ArgumentLocation> ArgumentLocations,
+    bool MaskZero = false)
 {
     public bool IsRecurrent => Kind is LayerKind.Lstm or LayerKind.Gru or LayerKind.SimpleRnn;
 

@@ -115,7 +115,8 @@ internal static class ModelSpecParser
             Activation: (Activation)Named("Activation", (int)(kind == LayerKind.SimpleRnn ? Activation.Tanh : Activation.None)),
             DropoutRate: kind == LayerKind.Dropout && args.Length > 0 && args[0].Value is float rate ? rate : 0f,
             Location: LocationInfo.From(syntax),
-            ArgumentLocations: ArgumentLocationsOf(attribute, syntax));
+            ArgumentLocations: ArgumentLocationsOf(attribute, syntax),
+            MaskZero: kind == LayerKind.Embedding && Named("MaskZero", false));
     }
 
     private static Dictionary<string, TypedConstant> NamedArguments(AttributeData attribute)

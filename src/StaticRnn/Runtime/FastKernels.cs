@@ -406,7 +406,84 @@ public static class FastKernels
         int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset)
         where TLayer : struct, IRecurrentLayer
     {
-        var run = new RunArguments(inputGates, recurrentWeights, cellVectors, steps, count, reverse, state, output, outputStride, outputOffset);
+        var run = new RunArguments(inputGates, recurrentWeights, cellVectors, steps, count, reverse, state, output, outputStride, outputOffset,
+            firstStep: 0, length: steps, layoutCount: count);
+        Run<TLayer>(ref run);
+    }
+
+    /// <summary>
+    /// <see cref="Recurrent{TLayer}"/> for sequences of their own lengths, as PyTorch runs a packed batch: sequence s
+    /// advances over its first <c>lengths[s]</c> steps only (1 to steps, longest first; a backward direction starts at
+    /// its last one), its state afterwards is the state at its own end, and its output rows past the end are zero.
+    /// Empty lengths: every sequence runs all steps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RecurrentSequences<TLayer>(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> cellVectors,
+        int steps, int count, ReadOnlySpan<int> lengths, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset)
+        where TLayer : struct, IRecurrentLayer
+    {
+        if (lengths.IsEmpty)
+        {
+            Recurrent<TLayer>(inputGates, recurrentWeights, cellVectors, steps, count, reverse, state, output, outputStride, outputOffset);
+            return;
+        }
+        // Between two successive lengths the sequences still running are the same: the first n, longest first. Each such
+        // span of steps is one run over those n, so no step of any sequence is computed past its end.
+        var from = reverse ? lengths[0] : 0;
+        while (reverse ? from > 0 : from < lengths[0])
+        {
+            int first, length, active = 0;
+            if (reverse)
+            {
+                while (active < count && lengths[active] >= from)
+                    active++;
+                var below = active < count ? lengths[active] : 0;
+                (first, length) = (below, from - below);
+                from = below;
+            }
+            else
+            {
+                while (active < count && lengths[active] > from)
+                    active++;
+                var until = lengths[active - 1];
+                (first, length) = (from, until - from);
+                from = until;
+            }
+            var run = new RunArguments(inputGates, recurrentWeights, cellVectors, steps, active, reverse, state, output, outputStride, outputOffset,
+                first, length, layoutCount: count);
+            Run<TLayer>(ref run);
+        }
+        if (!output.IsEmpty)
+        {
+            for (var s = 0; s < count; s++)
+            {
+                for (var t = lengths[s]; t < steps; t++)
+                    output.Slice((s * steps + t) * outputStride + outputOffset, TLayer.Hidden).Clear();
+            }
+        }
+    }
+
+    /// <summary>Projects each sequence's first <c>lengths[s]</c> rows only (all <paramref name="steps"/> when
+    /// <paramref name="lengths"/> is empty): x and y hold <paramref name="count"/> sequences of <paramref name="steps"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ProjectSequences<TShape>(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int steps, int count, ReadOnlySpan<int> lengths, Span<float> y)
+        where TShape : struct, IProjection
+    {
+        if (lengths.IsEmpty)
+        {
+            Project<TShape>(weights, bias, x, count * steps, y);
+            return;
+        }
+        for (var s = 0; s < count; s++)
+        {
+            Project<TShape>(weights, bias, x.Slice(s * steps * TShape.Inputs, lengths[s] * TShape.Inputs), lengths[s],
+                y.Slice(s * steps * TShape.Columns, lengths[s] * TShape.Columns));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run<TLayer>(ref RunArguments run) where TLayer : struct, IRecurrentLayer
+    {
         switch (SimdWidth.Best)
         {
             case 16: Recurrent<V512, TLayer>(ref run); break;
@@ -432,13 +509,18 @@ public static class FastKernels
         }
     }
 
+    /// <summary>One run of the recurrence: <see cref="Count"/> sequences (the first ones of a layout of
+    /// <see cref="LayoutCount"/>) over steps [<see cref="FirstStep"/>, <see cref="FirstStep"/> + <see cref="Length"/>)
+    /// of <see cref="Steps"/>.</summary>
     private ref struct RunArguments(Span<float> inputGates, ReadOnlySpan<float> recurrentWeights, ReadOnlySpan<float> cellVectors,
-        int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset)
+        int steps, int count, bool reverse, Span<float> state, Span<float> output, int outputStride, int outputOffset,
+        int firstStep, int length, int layoutCount)
     {
         public readonly Span<float> InputGates = inputGates;
         public readonly ReadOnlySpan<float> RecurrentWeights = recurrentWeights;
         public readonly ReadOnlySpan<float> CellVectors = cellVectors;
         public readonly int Steps = steps, Count = count, OutputStride = outputStride, OutputOffset = outputOffset;
+        public readonly int FirstStep = firstStep, Length = length, LayoutCount = layoutCount;
         public readonly bool Reverse = reverse;
         public readonly Span<float> State = state;
         public readonly Span<float> Output = output;
@@ -531,12 +613,12 @@ public static class FastKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunSteps<T, TCell, TLayer>(ref RunArguments run) where T : struct, ISimd<T> where TCell : struct, ICell where TLayer : struct, IRecurrentLayer
     {
-        int hidden = TLayer.Hidden, steps = run.Steps, count = run.Count;
+        int hidden = TLayer.Hidden, steps = run.Steps, count = run.Count, first = run.FirstStep, length = run.Length;
         var padded = WeightPacking.Padded(hidden);
         var columns = TCell.Gates * padded;
         var hStride = 2 * padded;
         ref var h0 = ref MemoryMarshal.GetReference(run.State);
-        ref var c0 = ref Unsafe.Add(ref h0, count * hStride);
+        ref var c0 = ref Unsafe.Add(ref h0, run.LayoutCount * hStride);
         ref var gx0 = ref MemoryMarshal.GetReference(run.InputGates);
         ref var w = ref MemoryMarshal.GetReference(run.RecurrentWeights);
         ref var vectors = ref MemoryMarshal.GetReference(run.CellVectors);
@@ -544,9 +626,9 @@ public static class FastKernels
 
         var blockSize = hidden * columns / padded * WeightPacking.Block;   // one unit block's recurrent weights
 
-        for (var step = 0; step < steps; step++)
+        for (var step = 0; step < length; step++)
         {
-            var t = run.Reverse ? steps - 1 - step : step;
+            var t = run.Reverse ? first + length - 1 - step : first + step;
             // h alternates between the two halves of each sequence's h region.
             var read = (step & 1) * padded;
             var write = padded - read;
@@ -576,7 +658,7 @@ public static class FastKernels
             }
         }
         // Leave the final h in the first half of each h region.
-        if ((steps & 1) == 1)
+        if ((length & 1) == 1)
         {
             for (var s = 0; s < count; s++)
                 run.State.Slice(s * hStride + padded, padded).CopyTo(run.State.Slice(s * hStride, padded));
@@ -594,7 +676,7 @@ public static class FastKernels
     private static void RunResetBeforeGru<T, TLayer>(ref RunArguments run) where T : struct, ISimd<T> where TLayer : struct, IRecurrentLayer
     {
         const int B = WeightPacking.Block;
-        int hidden = TLayer.Hidden, steps = run.Steps, count = run.Count;
+        int hidden = TLayer.Hidden, steps = run.Steps, count = run.Count, first = run.FirstStep, length = run.Length;
         var padded = WeightPacking.Padded(hidden);
         var columns = 3 * padded;
         var hStride = 2 * padded;
@@ -605,9 +687,9 @@ public static class FastKernels
 
         var blockSize = hidden * 3 * B;
 
-        for (var step = 0; step < steps; step++)
+        for (var step = 0; step < length; step++)
         {
-            var t = run.Reverse ? steps - 1 - step : step;
+            var t = run.Reverse ? first + length - 1 - step : first + step;
             var read = (step & 1) * padded;
             var write = padded - read;
             int s;
@@ -651,7 +733,7 @@ public static class FastKernels
             }
         }
         // Leave the final h in the first half of each h region.
-        if ((steps & 1) == 1)
+        if ((length & 1) == 1)
         {
             for (var s = 0; s < count; s++)
                 run.State.Slice(s * hStride + padded, padded).CopyTo(run.State.Slice(s * hStride, padded));

@@ -46,6 +46,33 @@ public static class Guard
         }
     }
 
+    /// <summary>Throws unless <paramref name="lengths"/> holds one length per sequence, each from 1 to <paramref name="maximum"/>.</summary>
+    public static void Lengths(ReadOnlySpan<int> lengths, int count, int maximum, string parameterName)
+    {
+        if (lengths.Length != count)
+            throw new ArgumentException($"{parameterName} must hold one length per sequence, {count}; it holds {lengths.Length}.", parameterName);
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            if ((uint)(lengths[i] - 1) >= (uint)maximum)
+                throw new ArgumentOutOfRangeException(parameterName, lengths[i], $"{parameterName}[{i}] is {lengths[i]}; expected 1 to {maximum} (SequenceLength).");
+        }
+    }
+
+    /// <summary>Throws unless each sequence's first <c>lengths[s]</c> tokens are in [0, <paramref name="vocabularySize"/>);
+    /// the padding after them is not read.</summary>
+    public static void Tokens(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int sequenceLength, int vocabularySize, string parameterName)
+    {
+        for (var s = 0; s < lengths.Length; s++)
+        {
+            for (var t = 0; t < lengths[s]; t++)
+            {
+                var token = tokens[s * sequenceLength + t];
+                if ((uint)token >= (uint)vocabularySize)
+                    ThrowToken(token, s * sequenceLength + t, vocabularySize, parameterName);
+            }
+        }
+    }
+
     /// <summary>Throws unless <paramref name="token"/> is in [0, <paramref name="vocabularySize"/>).</summary>
     public static void Token(int token, int vocabularySize, string parameterName)
     {

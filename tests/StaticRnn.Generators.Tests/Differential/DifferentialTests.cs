@@ -93,7 +93,7 @@ public class DifferentialTests
     /// <summary>Calls a static (ReadOnlySpan&lt;T&gt;, Span&lt;float&gt;) member through a generic helper.</summary>
     private static Action<Array, float[]> Invoker(Type type, string name)
     {
-        var method = type.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        var method = type.GetMethods(BindingFlags.Public | BindingFlags.Static).Single(m => m.Name == name && m.GetParameters().Length == 2);
         var element = method.GetParameters()[0].ParameterType.GetGenericArguments()[0];
         var call = typeof(DifferentialTests).GetMethod(nameof(CallSpans), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(element);
         return (input, output) => call.Invoke(null, [method, input, output]);

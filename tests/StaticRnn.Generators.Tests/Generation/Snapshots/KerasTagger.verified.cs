@@ -41,7 +41,7 @@ namespace Demo
             global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
             global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
             global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[864 + global::StaticRnn.Runtime.Scratch.Slack], 864);
-            ForwardPass(tokens, output, 1, scratch);
+            ForwardPass(tokens, output, 1, scratch, lengths: default);
         }
 
         /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
@@ -59,8 +59,88 @@ namespace Demo
             for (var first = 0; first < count; first += 16)
             {
                 var group = global::System.Math.Min(16, count - first);
-                ForwardPass(tokens.Slice(first * SequenceLength, group * SequenceLength), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
+                ForwardPass(tokens.Slice(first * SequenceLength, group * SequenceLength), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch, lengths: default);
             }
+        }
+
+        /// <summary>Runs the network on sequences shorter than <see cref="SequenceLength"/>, each padded to it and stored back to
+        /// back: sequence i runs its first <c>lengths[i]</c> steps only, as PyTorch runs a batch packed with
+        /// <c>pack_padded_sequence</c>. A many-to-one layer hands on each direction's state at the sequence's own end (the
+        /// backward direction starts at its last step); a layer that returns sequences outputs zeros past the end, and the
+        /// layers after it run on those zeros. The padding is never read. Sequences are run longest first, 16 at a time.</summary>
+        /// <param name="tokens">A multiple of SequenceLength tokens, each sequence padded to SequenceLength.</param>
+        /// <param name="lengths">One length per sequence, 1 to SequenceLength.</param>
+        /// <param name="outputs">Receives OutputSize floats per sequence.</param>
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">A length is less than 1 or more than SequenceLength, or a token within a sequence's length is not in the vocabulary.</exception>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public static void PredictBatch(global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)
+        {
+            var count = global::StaticRnn.Runtime.Guard.Batch(tokens.Length, SequenceLength, nameof(tokens), outputs.Length, OutputSize, nameof(outputs));
+            global::StaticRnn.Runtime.Guard.Lengths(lengths, count, SequenceLength, nameof(lengths));
+            global::StaticRnn.Runtime.Guard.Tokens(tokens, lengths, SequenceLength, VocabularySize, nameof(tokens));
+            PredictLengths(tokens, lengths, outputs);
+        }
+
+        /// <summary>The batch of sequences of their own lengths, checked: lengths may be 0 here (a sequence all masked).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void PredictLengths(global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)
+        {
+            var count = lengths.Length;
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[13824 + global::StaticRnn.Runtime.Scratch.Slack], 13824);
+            var groupInput = t_GroupInput ??= new int[16 * SequenceLength];
+            var groupOutput = t_GroupOutput ??= new float[16 * OutputSize];
+            // Longest first, in chunks of up to 256 sequences sorted on the stack: each group of 16 is of similar lengths.
+            global::System.Span<int> order = stackalloc int[256];
+            global::System.Span<int> keys = stackalloc int[256];
+            global::System.Span<int> groupLengths = stackalloc int[16];
+            for (var chunk = 0; chunk < count; chunk += 256)
+            {
+                var size = global::System.Math.Min(256, count - chunk);
+                for (var i = 0; i < size; i++)
+                {
+                    order[i] = chunk + i;
+                    keys[i] = -lengths[chunk + i];
+                }
+                global::System.MemoryExtensions.Sort(keys.Slice(0, size), order.Slice(0, size));
+                for (var first = 0; first < size; first += 16)
+                {
+                    var group = global::System.Math.Min(16, size - first);
+                    for (var g = 0; g < group; g++)
+                    {
+                        tokens.Slice(order[first + g] * SequenceLength, SequenceLength).CopyTo(global::System.MemoryExtensions.AsSpan(groupInput, g * SequenceLength, SequenceLength));
+                        groupLengths[g] = lengths[order[first + g]];
+                    }
+                    ForwardPass(global::System.MemoryExtensions.AsSpan(groupInput, 0, group * SequenceLength), global::System.MemoryExtensions.AsSpan(groupOutput, 0, group * OutputSize), group, scratch, groupLengths.Slice(0, group));
+                    for (var g = 0; g < group; g++)
+                        global::System.MemoryExtensions.AsSpan(groupOutput, g * OutputSize, OutputSize).CopyTo(outputs.Slice(order[first + g] * OutputSize, OutputSize));
+                }
+            }
+        }
+
+        [global::System.ThreadStatic]
+        private static int[]? t_GroupInput;
+        [global::System.ThreadStatic]
+        private static float[]? t_GroupOutput;
+
+        /// <summary>Runs the network on one sequence of 1 to <see cref="SequenceLength"/> steps, as <see cref="PredictBatch(global::System.ReadOnlySpan{int}, global::System.ReadOnlySpan{int}, global::System.Span{float})"/>
+        /// runs a sequence of that length: no padding needed.</summary>
+        /// <param name="tokens">The sequence's tokens, 1 to SequenceLength steps.</param>
+        /// <param name="output">Receives OutputSize floats.</param>
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public static void PredictSequence(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output)
+        {
+            var steps = tokens.Length / 1;
+            if (steps < 1 || steps > SequenceLength || steps * 1 != tokens.Length)
+                throw new global::System.ArgumentException($"tokens must hold 1 to SequenceLength = {SequenceLength} steps of {1} token; it holds {tokens.Length} tokens.", nameof(tokens));
+            global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
+            global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
+            global::System.Span<int> length = stackalloc int[1] { steps };
+            var padded = global::System.MemoryExtensions.AsSpan(t_GroupInput ??= new int[16 * SequenceLength], 0, SequenceLength);
+            tokens.CopyTo(padded);
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[864 + global::StaticRnn.Runtime.Scratch.Slack], 864);
+            ForwardPass(padded, output, 1, scratch, length);
         }
 
         /// <summary>Runs every entry point once (on zeros), so that the JIT compiles this model's code now rather than in
@@ -72,17 +152,25 @@ namespace Demo
             Predict(new int[SequenceLength], new float[OutputSize]);
             // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
             PredictBatch(new int[19 * SequenceLength], new float[19 * OutputSize]);
+            // Sequences of their own lengths: the shortest is one step.
+            var lengths = new int[19];
+            for (var i = 0; i < lengths.Length; i++)
+                lengths[i] = 1 + i * (SequenceLength - 1) / (lengths.Length - 1);
+            PredictBatch(new int[19 * SequenceLength], lengths, new float[19 * OutputSize]);
         }
 
         /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 864 floats.</summary>
+        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 864 floats.
+        /// <paramref name="lengths"/>: each sequence's length, longest first, or empty when all run every step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch)
+        private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch, global::System.ReadOnlySpan<int> lengths)
         {
             // Layer 1: Embedding(30, 6), 9 tokens -> 9 x 6
             var layer1Output = scratch.Slice(count * 0, count * 54);
-            for (var t = 0; t < count * 9; t++)
-                StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 6, 6).CopyTo(layer1Output.Slice(t * 6, 6));
+            // Past a sequence's length the tokens are padding: not read.
+            for (var s = 0; s < count; s++)
+                for (var t = s * 9; t < s * 9 + (lengths.IsEmpty ? 9 : lengths[s]); t++)
+                    StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 6, 6).CopyTo(layer1Output.Slice(t * 6, 6));
 
             // Layer 2: Lstm(8, ReturnSequences = true), 9 x 6 -> 9 x 8
             var layer2Output = scratch.Slice(count * 64, count * 72);
@@ -90,11 +178,11 @@ namespace Demo
                 var gates = scratch.Slice(count * 240, count * 576);
                 var state = scratch.Slice(count * 816, count * 48);
                 state.Clear();
-                global::StaticRnn.Runtime.FastKernels.Project<Layer2Shape>(StaticRnnWeights.Layer2_Wx, StaticRnnWeights.Layer2_Bias, layer1Output, rows: count * 9, gates);
-                if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                global::StaticRnn.Runtime.FastKernels.ProjectSequences<Layer2Shape>(StaticRnnWeights.Layer2_Wx, StaticRnnWeights.Layer2_Bias, layer1Output, steps: 9, count: count, lengths, gates);
+                if (count == 1 && lengths.IsEmpty && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                     Layer2InRegisters(gates, StaticRnnWeights.Layer2_Wx, StaticRnnWeights.Layer2_Bias, StaticRnnWeights.Layer2_Wh, default, state, steps: 9, reverse: false, layer2Output, outputStride: 8, outputOffset: 0);
                 else
-                    global::StaticRnn.Runtime.FastKernels.Recurrent<Layer2Shape>(gates, StaticRnnWeights.Layer2_Wh, default, steps: 9, count: count, reverse: false, state, layer2Output, outputStride: 8, outputOffset: 0);
+                    global::StaticRnn.Runtime.FastKernels.RecurrentSequences<Layer2Shape>(gates, StaticRnnWeights.Layer2_Wh, default, steps: 9, count: count, lengths, reverse: false, state, layer2Output, outputStride: 8, outputOffset: 0);
             }
 
             // Layer 3: Gru(5, Bidirectional = true, ReturnSequences = true, ResetAfter = false), 9 x 8 -> 9 x 10
@@ -104,17 +192,17 @@ namespace Demo
                 var stateForward = scratch.Slice(count * 672, count * 32);
                 var stateBackward = scratch.Slice(count * 704, count * 32);
                 stateForward.Clear();
-                global::StaticRnn.Runtime.FastKernels.Project<Layer3Shape>(StaticRnnWeights.Layer3_Forward_Wx, StaticRnnWeights.Layer3_Forward_Bias, layer2Output, rows: count * 9, gates);
-                if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                global::StaticRnn.Runtime.FastKernels.ProjectSequences<Layer3Shape>(StaticRnnWeights.Layer3_Forward_Wx, StaticRnnWeights.Layer3_Forward_Bias, layer2Output, steps: 9, count: count, lengths, gates);
+                if (count == 1 && lengths.IsEmpty && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                     Layer3InRegisters(gates, StaticRnnWeights.Layer3_Forward_Wx, StaticRnnWeights.Layer3_Forward_Bias, StaticRnnWeights.Layer3_Forward_Wh, default, stateForward, steps: 9, reverse: false, layer3Output, outputStride: 10, outputOffset: 0);
                 else
-                    global::StaticRnn.Runtime.FastKernels.Recurrent<Layer3Shape>(gates, StaticRnnWeights.Layer3_Forward_Wh, default, steps: 9, count: count, reverse: false, stateForward, layer3Output, outputStride: 10, outputOffset: 0);
+                    global::StaticRnn.Runtime.FastKernels.RecurrentSequences<Layer3Shape>(gates, StaticRnnWeights.Layer3_Forward_Wh, default, steps: 9, count: count, lengths, reverse: false, stateForward, layer3Output, outputStride: 10, outputOffset: 0);
                 stateBackward.Clear();
-                global::StaticRnn.Runtime.FastKernels.Project<Layer3Shape>(StaticRnnWeights.Layer3_Backward_Wx, StaticRnnWeights.Layer3_Backward_Bias, layer2Output, rows: count * 9, gates);
-                if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                global::StaticRnn.Runtime.FastKernels.ProjectSequences<Layer3Shape>(StaticRnnWeights.Layer3_Backward_Wx, StaticRnnWeights.Layer3_Backward_Bias, layer2Output, steps: 9, count: count, lengths, gates);
+                if (count == 1 && lengths.IsEmpty && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                     Layer3InRegisters(gates, StaticRnnWeights.Layer3_Backward_Wx, StaticRnnWeights.Layer3_Backward_Bias, StaticRnnWeights.Layer3_Backward_Wh, default, stateBackward, steps: 9, reverse: true, layer3Output, outputStride: 10, outputOffset: 5);
                 else
-                    global::StaticRnn.Runtime.FastKernels.Recurrent<Layer3Shape>(gates, StaticRnnWeights.Layer3_Backward_Wh, default, steps: 9, count: count, reverse: true, stateBackward, layer3Output, outputStride: 10, outputOffset: 5);
+                    global::StaticRnn.Runtime.FastKernels.RecurrentSequences<Layer3Shape>(gates, StaticRnnWeights.Layer3_Backward_Wh, default, steps: 9, count: count, lengths, reverse: true, stateBackward, layer3Output, outputStride: 10, outputOffset: 5);
             }
 
             // Layer 4: Dense(3, Activation = Softmax), 9 x 10 -> 9 x 3

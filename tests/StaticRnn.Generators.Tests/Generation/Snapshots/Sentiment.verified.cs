@@ -41,7 +41,7 @@ partial class Sentiment
         global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
         global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
         global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[208 + global::StaticRnn.Runtime.Scratch.Slack], 208);
-        ForwardPass(tokens, output, 1, scratch);
+        ForwardPass(tokens, output, 1, scratch, lengths: default);
     }
 
     /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
@@ -59,8 +59,88 @@ partial class Sentiment
         for (var first = 0; first < count; first += 16)
         {
             var group = global::System.Math.Min(16, count - first);
-            ForwardPass(tokens.Slice(first * SequenceLength, group * SequenceLength), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
+            ForwardPass(tokens.Slice(first * SequenceLength, group * SequenceLength), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch, lengths: default);
         }
+    }
+
+    /// <summary>Runs the network on sequences shorter than <see cref="SequenceLength"/>, each padded to it and stored back to
+    /// back: sequence i runs its first <c>lengths[i]</c> steps only, as PyTorch runs a batch packed with
+    /// <c>pack_padded_sequence</c>. A many-to-one layer hands on each direction's state at the sequence's own end (the
+    /// backward direction starts at its last step); a layer that returns sequences outputs zeros past the end, and the
+    /// layers after it run on those zeros. The padding is never read. Sequences are run longest first, 16 at a time.</summary>
+    /// <param name="tokens">A multiple of SequenceLength tokens, each sequence padded to SequenceLength.</param>
+    /// <param name="lengths">One length per sequence, 1 to SequenceLength.</param>
+    /// <param name="outputs">Receives OutputSize floats per sequence.</param>
+    /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+    /// <exception cref="global::System.ArgumentOutOfRangeException">A length is less than 1 or more than SequenceLength, or a token within a sequence's length is not in the vocabulary.</exception>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void PredictBatch(global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)
+    {
+        var count = global::StaticRnn.Runtime.Guard.Batch(tokens.Length, SequenceLength, nameof(tokens), outputs.Length, OutputSize, nameof(outputs));
+        global::StaticRnn.Runtime.Guard.Lengths(lengths, count, SequenceLength, nameof(lengths));
+        global::StaticRnn.Runtime.Guard.Tokens(tokens, lengths, SequenceLength, VocabularySize, nameof(tokens));
+        PredictLengths(tokens, lengths, outputs);
+    }
+
+    /// <summary>The batch of sequences of their own lengths, checked: lengths may be 0 here (a sequence all masked).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void PredictLengths(global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)
+    {
+        var count = lengths.Length;
+        global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[3328 + global::StaticRnn.Runtime.Scratch.Slack], 3328);
+        var groupInput = t_GroupInput ??= new int[16 * SequenceLength];
+        var groupOutput = t_GroupOutput ??= new float[16 * OutputSize];
+        // Longest first, in chunks of up to 256 sequences sorted on the stack: each group of 16 is of similar lengths.
+        global::System.Span<int> order = stackalloc int[256];
+        global::System.Span<int> keys = stackalloc int[256];
+        global::System.Span<int> groupLengths = stackalloc int[16];
+        for (var chunk = 0; chunk < count; chunk += 256)
+        {
+            var size = global::System.Math.Min(256, count - chunk);
+            for (var i = 0; i < size; i++)
+            {
+                order[i] = chunk + i;
+                keys[i] = -lengths[chunk + i];
+            }
+            global::System.MemoryExtensions.Sort(keys.Slice(0, size), order.Slice(0, size));
+            for (var first = 0; first < size; first += 16)
+            {
+                var group = global::System.Math.Min(16, size - first);
+                for (var g = 0; g < group; g++)
+                {
+                    tokens.Slice(order[first + g] * SequenceLength, SequenceLength).CopyTo(global::System.MemoryExtensions.AsSpan(groupInput, g * SequenceLength, SequenceLength));
+                    groupLengths[g] = lengths[order[first + g]];
+                }
+                ForwardPass(global::System.MemoryExtensions.AsSpan(groupInput, 0, group * SequenceLength), global::System.MemoryExtensions.AsSpan(groupOutput, 0, group * OutputSize), group, scratch, groupLengths.Slice(0, group));
+                for (var g = 0; g < group; g++)
+                    global::System.MemoryExtensions.AsSpan(groupOutput, g * OutputSize, OutputSize).CopyTo(outputs.Slice(order[first + g] * OutputSize, OutputSize));
+            }
+        }
+    }
+
+    [global::System.ThreadStatic]
+    private static int[]? t_GroupInput;
+    [global::System.ThreadStatic]
+    private static float[]? t_GroupOutput;
+
+    /// <summary>Runs the network on one sequence of 1 to <see cref="SequenceLength"/> steps, as <see cref="PredictBatch(global::System.ReadOnlySpan{int}, global::System.ReadOnlySpan{int}, global::System.Span{float})"/>
+    /// runs a sequence of that length: no padding needed.</summary>
+    /// <param name="tokens">The sequence's tokens, 1 to SequenceLength steps.</param>
+    /// <param name="output">Receives OutputSize floats.</param>
+    /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void PredictSequence(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output)
+    {
+        var steps = tokens.Length / 1;
+        if (steps < 1 || steps > SequenceLength || steps * 1 != tokens.Length)
+            throw new global::System.ArgumentException($"tokens must hold 1 to SequenceLength = {SequenceLength} steps of {1} token; it holds {tokens.Length} tokens.", nameof(tokens));
+        global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
+        global::StaticRnn.Runtime.Guard.Tokens(tokens, VocabularySize, nameof(tokens));
+        global::System.Span<int> length = stackalloc int[1] { steps };
+        var padded = global::System.MemoryExtensions.AsSpan(t_GroupInput ??= new int[16 * SequenceLength], 0, SequenceLength);
+        tokens.CopyTo(padded);
+        global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[208 + global::StaticRnn.Runtime.Scratch.Slack], 208);
+        ForwardPass(padded, output, 1, scratch, length);
     }
 
     /// <summary>Runs every entry point once (on zeros), so that the JIT compiles this model's code now rather than in
@@ -72,19 +152,27 @@ partial class Sentiment
         Predict(new int[SequenceLength], new float[OutputSize]);
         // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
         PredictBatch(new int[19 * SequenceLength], new float[19 * OutputSize]);
+        // Sequences of their own lengths: the shortest is one step.
+        var lengths = new int[19];
+        for (var i = 0; i < lengths.Length; i++)
+            lengths[i] = 1 + i * (SequenceLength - 1) / (lengths.Length - 1);
+        PredictBatch(new int[19 * SequenceLength], lengths, new float[19 * OutputSize]);
         var state = default(State);
         Step(ref state, 0, new float[StepOutputSize]);
     }
 
     /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-    /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 208 floats.</summary>
+    /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 208 floats.
+    /// <paramref name="lengths"/>: each sequence's length, longest first, or empty when all run every step.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch)
+    private static void ForwardPass(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> output, int count, global::System.Span<float> scratch, global::System.ReadOnlySpan<int> lengths)
     {
         // Layer 1: Embedding(20, 4), 6 tokens -> 6 x 4
         var layer1Output = scratch.Slice(count * 0, count * 24);
-        for (var t = 0; t < count * 6; t++)
-            StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 4, 4).CopyTo(layer1Output.Slice(t * 4, 4));
+        // Past a sequence's length the tokens are padding: not read.
+        for (var s = 0; s < count; s++)
+            for (var t = s * 6; t < s * 6 + (lengths.IsEmpty ? 6 : lengths[s]); t++)
+                StaticRnnWeights.Layer1_Table.Slice(tokens[t] * 4, 4).CopyTo(layer1Output.Slice(t * 4, 4));
 
         // Layer 2: SimpleRnn(5, Activation = Relu, Layers = 2), 6 x 4 -> 5
         var layer2Output = scratch.Slice(count * 32, count * 5);
@@ -94,20 +182,20 @@ partial class Sentiment
             var betweenA = scratch.Slice(count * 176, count * 30);
             // Stacked layer 0: 6 x 4 -> 6 x 5
             state.Clear();
-            if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            if (count == 1 && lengths.IsEmpty && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                 Layer2_L0InRegisters(layer1Output, StaticRnnWeights.Layer2_L0_Wx, StaticRnnWeights.Layer2_L0_Bias, StaticRnnWeights.Layer2_L0_Wh, default, state, steps: 6, reverse: false, betweenA, outputStride: 5, outputOffset: 0);
             else
             {
-                global::StaticRnn.Runtime.FastKernels.Project<Layer2_L0Shape>(StaticRnnWeights.Layer2_L0_Wx, StaticRnnWeights.Layer2_L0_Bias, layer1Output, rows: count * 6, gates);
-                global::StaticRnn.Runtime.FastKernels.Recurrent<Layer2_L0Shape>(gates, StaticRnnWeights.Layer2_L0_Wh, default, steps: 6, count: count, reverse: false, state, betweenA, outputStride: 5, outputOffset: 0);
+                global::StaticRnn.Runtime.FastKernels.ProjectSequences<Layer2_L0Shape>(StaticRnnWeights.Layer2_L0_Wx, StaticRnnWeights.Layer2_L0_Bias, layer1Output, steps: 6, count: count, lengths, gates);
+                global::StaticRnn.Runtime.FastKernels.RecurrentSequences<Layer2_L0Shape>(gates, StaticRnnWeights.Layer2_L0_Wh, default, steps: 6, count: count, lengths, reverse: false, state, betweenA, outputStride: 5, outputOffset: 0);
             }
             // Stacked layer 1: 6 x 5 -> 5
             state.Clear();
-            global::StaticRnn.Runtime.FastKernels.Project<Layer2_L1Shape>(StaticRnnWeights.Layer2_L1_Wx, StaticRnnWeights.Layer2_L1_Bias, betweenA, rows: count * 6, gates);
-            if (count == 1 && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            global::StaticRnn.Runtime.FastKernels.ProjectSequences<Layer2_L1Shape>(StaticRnnWeights.Layer2_L1_Wx, StaticRnnWeights.Layer2_L1_Bias, betweenA, steps: 6, count: count, lengths, gates);
+            if (count == 1 && lengths.IsEmpty && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                 Layer2_L1InRegisters(gates, StaticRnnWeights.Layer2_L1_Wx, StaticRnnWeights.Layer2_L1_Bias, StaticRnnWeights.Layer2_L1_Wh, default, state, steps: 6, reverse: false, output: default, outputStride: 0, outputOffset: 0);
             else
-                global::StaticRnn.Runtime.FastKernels.Recurrent<Layer2_L1Shape>(gates, StaticRnnWeights.Layer2_L1_Wh, default, steps: 6, count: count, reverse: false, state, output: default, outputStride: 0, outputOffset: 0);
+                global::StaticRnn.Runtime.FastKernels.RecurrentSequences<Layer2_L1Shape>(gates, StaticRnnWeights.Layer2_L1_Wh, default, steps: 6, count: count, lengths, reverse: false, state, output: default, outputStride: 0, outputOffset: 0);
             for (var s = 0; s < count; s++)
                 state.Slice(s * 32, 5).CopyTo(layer2Output.Slice(s * 5, 5));
         }

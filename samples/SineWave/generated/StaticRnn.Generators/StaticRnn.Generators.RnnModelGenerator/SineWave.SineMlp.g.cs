@@ -34,7 +34,7 @@ namespace SineWave
             global::StaticRnn.Runtime.Guard.Length(input.Length, SequenceLength * InputSize, "SequenceLength × InputSize", nameof(input));
             global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
             global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[224 + global::StaticRnn.Runtime.Scratch.Slack], 224);
-            ForwardPass(input, output, 1, scratch);
+            ForwardPass(input, output, 1, scratch, lengths: default);
         }
 
         /// <summary>Runs the network on any whole number of sequences stored back to back, advancing
@@ -50,8 +50,86 @@ namespace SineWave
             for (var first = 0; first < count; first += 16)
             {
                 var group = global::System.Math.Min(16, count - first);
-                ForwardPass(inputs.Slice(first * SequenceLength * InputSize, group * SequenceLength * InputSize), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch);
+                ForwardPass(inputs.Slice(first * SequenceLength * InputSize, group * SequenceLength * InputSize), outputs.Slice(first * OutputSize, group * OutputSize), group, scratch, lengths: default);
             }
+        }
+
+        /// <summary>Runs the network on sequences shorter than <see cref="SequenceLength"/>, each padded to it and stored back to
+        /// back: sequence i runs its first <c>lengths[i]</c> steps only, as PyTorch runs a batch packed with
+        /// <c>pack_padded_sequence</c>. A many-to-one layer hands on each direction's state at the sequence's own end (the
+        /// backward direction starts at its last step); a layer that returns sequences outputs zeros past the end, and the
+        /// layers after it run on those zeros. The padding is never read. Sequences are run longest first, 16 at a time.</summary>
+        /// <param name="inputs">A multiple of SequenceLength × InputSize floats, each sequence padded to SequenceLength.</param>
+        /// <param name="lengths">One length per sequence, 1 to SequenceLength.</param>
+        /// <param name="outputs">Receives OutputSize floats per sequence.</param>
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">A length is less than 1 or more than SequenceLength.</exception>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)
+        {
+            var count = global::StaticRnn.Runtime.Guard.Batch(inputs.Length, SequenceLength * InputSize, nameof(inputs), outputs.Length, OutputSize, nameof(outputs));
+            global::StaticRnn.Runtime.Guard.Lengths(lengths, count, SequenceLength, nameof(lengths));
+            PredictLengths(inputs, lengths, outputs);
+        }
+
+        /// <summary>The batch of sequences of their own lengths, checked: lengths may be 0 here (a sequence all masked).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void PredictLengths(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)
+        {
+            var count = lengths.Length;
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[3584 + global::StaticRnn.Runtime.Scratch.Slack], 3584);
+            var groupInput = t_GroupInput ??= new float[16 * SequenceLength * InputSize];
+            var groupOutput = t_GroupOutput ??= new float[16 * OutputSize];
+            // Longest first, in chunks of up to 256 sequences sorted on the stack: each group of 16 is of similar lengths.
+            global::System.Span<int> order = stackalloc int[256];
+            global::System.Span<int> keys = stackalloc int[256];
+            global::System.Span<int> groupLengths = stackalloc int[16];
+            for (var chunk = 0; chunk < count; chunk += 256)
+            {
+                var size = global::System.Math.Min(256, count - chunk);
+                for (var i = 0; i < size; i++)
+                {
+                    order[i] = chunk + i;
+                    keys[i] = -lengths[chunk + i];
+                }
+                global::System.MemoryExtensions.Sort(keys.Slice(0, size), order.Slice(0, size));
+                for (var first = 0; first < size; first += 16)
+                {
+                    var group = global::System.Math.Min(16, size - first);
+                    for (var g = 0; g < group; g++)
+                    {
+                        inputs.Slice(order[first + g] * SequenceLength * InputSize, SequenceLength * InputSize).CopyTo(global::System.MemoryExtensions.AsSpan(groupInput, g * SequenceLength * InputSize, SequenceLength * InputSize));
+                        groupLengths[g] = lengths[order[first + g]];
+                    }
+                    ForwardPass(global::System.MemoryExtensions.AsSpan(groupInput, 0, group * SequenceLength * InputSize), global::System.MemoryExtensions.AsSpan(groupOutput, 0, group * OutputSize), group, scratch, groupLengths.Slice(0, group));
+                    for (var g = 0; g < group; g++)
+                        global::System.MemoryExtensions.AsSpan(groupOutput, g * OutputSize, OutputSize).CopyTo(outputs.Slice(order[first + g] * OutputSize, OutputSize));
+                }
+            }
+        }
+
+        [global::System.ThreadStatic]
+        private static float[]? t_GroupInput;
+        [global::System.ThreadStatic]
+        private static float[]? t_GroupOutput;
+
+        /// <summary>Runs the network on one sequence of 1 to <see cref="SequenceLength"/> steps, as <see cref="PredictBatch(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int}, global::System.Span{float})"/>
+        /// runs a sequence of that length: no padding needed.</summary>
+        /// <param name="input">The sequence's steps × InputSize floats, 1 to SequenceLength steps.</param>
+        /// <param name="output">Receives OutputSize floats.</param>
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public static void PredictSequence(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
+        {
+            var steps = input.Length / InputSize;
+            if (steps < 1 || steps > SequenceLength || steps * InputSize != input.Length)
+                throw new global::System.ArgumentException($"input must hold 1 to SequenceLength = {SequenceLength} steps of {InputSize} values; it holds {input.Length} values.", nameof(input));
+            global::StaticRnn.Runtime.Guard.Length(output.Length, OutputSize, "OutputSize", nameof(output));
+            global::System.Span<int> length = stackalloc int[1] { steps };
+            var padded = global::System.MemoryExtensions.AsSpan(t_GroupInput ??= new float[16 * SequenceLength * InputSize], 0, SequenceLength * InputSize);
+            input.CopyTo(padded);
+            global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[224 + global::StaticRnn.Runtime.Scratch.Slack], 224);
+            ForwardPass(padded, output, 1, scratch, length);
         }
 
         /// <summary>Runs every entry point once (on zeros), so that the JIT compiles this model's code now rather than in
@@ -63,14 +141,20 @@ namespace SineWave
             Predict(new float[SequenceLength * InputSize], new float[OutputSize]);
             // 16 sequences run the batch kernels' tiles, 19 also the per-sequence path after them.
             PredictBatch(new float[19 * SequenceLength * InputSize], new float[19 * OutputSize]);
+            // Sequences of their own lengths: the shortest is one step.
+            var lengths = new int[19];
+            for (var i = 0; i < lengths.Length; i++)
+                lengths[i] = 1 + i * (SequenceLength - 1) / (lengths.Length - 1);
+            PredictBatch(new float[19 * SequenceLength * InputSize], lengths, new float[19 * OutputSize]);
             var state = default(State);
             Step(ref state, new float[InputSize], new float[StepOutputSize]);
         }
 
         /// <summary>The network, layer by layer, on <paramref name="count"/> (1 to 16) sequences stored back to back.
-        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 224 floats.</summary>
+        /// <paramref name="scratch"/> holds every intermediate value: <paramref name="count"/> × 224 floats.
+        /// <paramref name="lengths"/>: each sequence's length, longest first, or empty when all run every step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch)
+        private static void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int count, global::System.Span<float> scratch, global::System.ReadOnlySpan<int> lengths)
         {
             // Layer 1: Dense(100, Activation = Tanh), 1 x 100 -> 1 x 100
             var layer1Output = scratch.Slice(count * 0, count * 100);

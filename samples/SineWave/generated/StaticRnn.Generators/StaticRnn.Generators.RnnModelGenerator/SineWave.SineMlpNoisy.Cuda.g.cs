@@ -7,7 +7,7 @@ namespace SineWave
     partial class SineMlpNoisy
     {
         /// <summary>Compiles this network for the GPU (once per machine: the binary is cached on disk) and returns a
-        /// scorer for batches of any size. Inputs and outputs are laid out as for <see cref="PredictBatch"/>.</summary>
+        /// scorer for batches of any size. Inputs and outputs are laid out as for <see cref="PredictBatch(global::System.ReadOnlySpan{float}, global::System.Span{float})"/>.</summary>
         /// <param name="options">The device, the kernel cache directory and the pipelining; null for the defaults.</param>
         /// <exception cref="global::StaticRnn.Cuda.CudaUnavailableException">No NVIDIA driver, no CUDA device or no NVRTC;
         /// the message says which.</exception>
