@@ -22,8 +22,35 @@ internal static class ConstantOps
     /// <summary>Most elements a folded constant may have: weight tensors of the models StaticRnn compiles fit easily.</summary>
     private const long MaxElements = 1L << 28;
 
-    /// <summary>The node's first output, or null when the op or its arguments are not ones this evaluates.</summary>
-    public static Tensor? Evaluate(OnnxNode node, IReadOnlyList<Tensor?> inputs, long opset)
+    /// <summary>Most axes a folded constant may have: as many as a tensor of the file (<see cref="OnnxReader"/>).</summary>
+    private const int MaxRank = 8;
+
+    /// <summary>Bytes an element of a folded constant takes: a float, or a long? (shapes and indices).</summary>
+    public static long ElementSize(bool floats) => floats ? 4 : 16;
+
+    /// <summary>A result would take more bytes than the caller allows (<c>maxBytes</c> of <see cref="Evaluate"/>).</summary>
+    internal sealed class TooLargeException(long bytes) : Exception($"a folded constant of {bytes} bytes")
+    {
+        public long Bytes { get; } = bytes;
+    }
+
+    /// <summary>How many elements a tensor of <paramref name="dims"/> has; null when a dimension is negative, or the
+    /// shape has more than <see cref="MaxElements"/> elements or a dimension that large (so the product cannot overflow).</summary>
+    public static long? Elements(IEnumerable<long> dims)
+    {
+        var count = 1L;
+        foreach (var d in dims)
+        {
+            if (d is < 0 or > MaxElements)
+                return null;
+            count = Math.Min(count * d, MaxElements + 1);   // both factors at most 2^28 + 1: no overflow
+        }
+        return count <= MaxElements ? count : null;
+    }
+
+    /// <summary>The node's first output, or null when the op or its arguments are not ones this evaluates. A result
+    /// that would take more than <paramref name="maxBytes"/> throws <see cref="TooLargeException"/>.</summary>
+    public static Tensor? Evaluate(OnnxNode node, IReadOnlyList<Tensor?> inputs, long opset, long maxBytes)
     {
         Tensor? In(int i) => i < inputs.Count ? inputs[i] : null;
         long[]? Longs(int i) => In(i)?.Ints is { } ints && ints.All(v => v is not null) ? ints.Select(v => v!.Value).ToArray() : null;
@@ -40,6 +67,8 @@ internal static class ConstantOps
                 {
                     var axes = Argument("axes", 1) ?? [];
                     var rank = x.Dims.Length + axes.Length;
+                    if (rank > MaxRank)
+                        return null;
                     var dims = x.Dims.ToList();
                     foreach (var a in axes.Select(a => a < 0 ? a + rank : a).OrderBy(a => a))
                         dims.Insert((int)a, 1);
@@ -59,17 +88,16 @@ internal static class ConstantOps
                 case "Reshape":
                 {
                     var target = Longs(1);
-                    if (target is null)
+                    if (target is null || target.Length > MaxRank)
                         return null;
                     var dims = target.Select((d, i) => d == 0 && i < x.Dims.Length ? x.Dims[i] : d).ToArray();
-                    var known = dims.Where(d => d != -1).Aggregate(1L, (a, d) => a * d);
                     if (dims.Count(d => d == -1) == 1)
                     {
-                        if (known == 0 || x.Count % known != 0)
+                        if (Elements(dims.Where(d => d != -1)) is not { } known || known == 0 || x.Count % known != 0)
                             return null;
                         dims = dims.Select(d => d == -1 ? x.Count / known : d).ToArray();
                     }
-                    return dims.Aggregate(1L, (a, d) => a * d) == x.Count && dims.All(d => d >= 0) ? x with { Dims = dims } : null;
+                    return Elements(dims) == x.Count ? x with { Dims = dims } : null;
                 }
                 case "Transpose":
                 {
@@ -77,7 +105,11 @@ internal static class ConstantOps
                     if (perm.Length != x.Dims.Length || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= perm.Length))
                         return null;
                     var dims = perm.Select(p => x.Dims[p]).ToArray();
-                    return Map(x, dims, index => perm.Select((p, k) => (p, k)).OrderBy(t => t.p).Select(t => index[t.k]).ToArray());
+                    return Map(x, dims, (index, from) =>
+                    {
+                        for (var k = 0; k < perm.Length; k++)
+                            from[perm[k]] = index[k];
+                    }, maxBytes);
                 }
                 case "Gather":
                 {
@@ -90,13 +122,14 @@ internal static class ConstantOps
                         return null;
                     var dims = x.Dims.Take(axis).Concat(indices.Dims).Concat(x.Dims.Skip(axis + 1)).ToArray();
                     var indexRank = indices.Dims.Length;
-                    return Map(x, dims, index =>
+                    return Map(x, dims, (index, from) =>
                     {
                         var flat = 0L;
                         for (var k = 0; k < indexRank; k++)
                             flat = flat * indices.Dims[k] + index[axis + k];
-                        return index.Take(axis).Append(picks[flat]).Concat(index.Skip(axis + indexRank)).ToArray();
-                    });
+                        for (var k = 0; k < from.Length; k++)
+                            from[k] = k < axis ? index[k] : k == axis ? picks[flat] : index[k - 1 + indexRank];
+                    }, maxBytes);
                 }
                 case "Slice":
                 {
@@ -131,7 +164,11 @@ internal static class ConstantOps
                         begin[a] = Clamp(starts[i]);
                         dims[a] = Math.Max(0, Clamp(ends[i]) - begin[a]);
                     }
-                    return Map(x, dims, index => index.Select((v, k) => v + begin[k]).ToArray());
+                    return Map(x, dims, (index, from) =>
+                    {
+                        for (var k = 0; k < from.Length; k++)
+                            from[k] = index[k] + begin[k];
+                    }, maxBytes);
                 }
                 case "Concat":
                 {
@@ -139,16 +176,23 @@ internal static class ConstantOps
                     if (parts.Count == 0 || parts.Any(p => p.Dims.Length != x.Dims.Length) || parts.Any(p => (p.Floats is null) != (x.Floats is null)))
                         return null;
                     var axis = (int)Normalize(node.Int("axis", 0), x.Dims.Length);
+                    // The parts must agree on every other axis, or their blocks would not line up.
+                    if (parts.Any(p => p.Dims.Where((d, k) => k != axis && d != x.Dims[k]).Any()))
+                        return null;
                     var dims = x.Dims.ToArray();
                     dims[axis] = parts.Sum(p => p.Dims[axis]);
-                    var result = New(dims, x.Floats is not null);
+                    var result = New(dims, x.Floats is not null, maxBytes);
+                    if (result.Count == 0)
+                        return result;
                     var outer = dims.Take(axis).Aggregate(1L, (a, d) => a * d);
+                    var blocks = parts.Select(p => (int)p.Dims.Skip(axis).Aggregate(1L, (a, d) => a * d)).ToArray();
                     var position = 0;
                     for (var o = 0; o < outer; o++)
                     {
-                        foreach (var part in parts)
+                        for (var k = 0; k < parts.Count; k++)
                         {
-                            var block = (int)part.Dims.Skip(axis).Aggregate(1L, (a, d) => a * d);
+                            var part = parts[k];
+                            var block = blocks[k];
                             var from = (int)(o * block);
                             if (result.Floats is not null)
                                 Array.Copy(part.Floats!, from, result.Floats, position, block);
@@ -166,11 +210,12 @@ internal static class ConstantOps
                     var big = x.Count >= y.Count ? x : y;
                     if (x.Count != y.Count && Math.Min(x.Count, y.Count) != 1)
                         return null;
-                    var result = New(big.Dims, x.Floats is not null);
-                    for (var i = 0; i < big.Count; i++)
+                    var result = New(big.Dims, x.Floats is not null, maxBytes);
+                    int count = big.Count, xCount = x.Count, yCount = y.Count;
+                    for (var i = 0; i < count; i++)
                     {
-                        var a = x.Count == 1 ? 0 : i;
-                        var b = y.Count == 1 ? 0 : i;
+                        var a = xCount == 1 ? 0 : i;
+                        var b = yCount == 1 ? 0 : i;
                         if (result.Floats is not null)
                         {
                             float p = x.Floats![a], q = y.Floats![b];
@@ -199,22 +244,26 @@ internal static class ConstantOps
         return a >= 0 && a < rank ? a : throw new ArgumentException("axis");
     }
 
-    private static Tensor New(long[] dims, bool floats)
+    private static Tensor New(long[] dims, bool floats, long maxBytes)
     {
-        var count = dims.Aggregate(1L, (a, d) => a * d);
-        if (count > MaxElements)
+        if (dims.Length > MaxRank || Elements(dims) is not { } count)
             throw new OverflowException();
+        if (count * ElementSize(floats) > maxBytes)
+            throw new TooLargeException(count * ElementSize(floats));
         return new Tensor(dims, floats ? new float[count] : null, floats ? null : new long?[count]);
     }
 
-    /// <summary>A tensor of <paramref name="dims"/> whose element at each index is <paramref name="x"/>'s at <paramref name="source"/>(index).</summary>
-    private static Tensor Map(Tensor x, long[] dims, Func<long[], long[]> source)
+    /// <summary>A tensor of <paramref name="dims"/> whose element at each index is <paramref name="x"/>'s at the index
+    /// <paramref name="source"/>(index, from) writes into from. Nothing is allocated per element.</summary>
+    private static Tensor Map(Tensor x, long[] dims, Action<long[], long[]> source, long maxBytes)
     {
-        var result = New(dims, x.Floats is not null);
+        var result = New(dims, x.Floats is not null, maxBytes);
         var index = new long[dims.Length];
-        for (var i = 0; i < result.Count; i++)
+        var from = new long[x.Dims.Length];
+        var count = result.Count;
+        for (var i = 0; i < count; i++)
         {
-            var from = source(index);
+            source(index, from);
             long flat = 0;
             for (var k = 0; k < from.Length; k++)
                 flat = flat * x.Dims[k] + from[k];

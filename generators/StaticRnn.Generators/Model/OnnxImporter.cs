@@ -36,13 +36,41 @@ internal sealed class OnnxImporter
     private readonly Dictionary<int, AxisRole> _roles = new();
     private readonly Dictionary<int, OnnxDimension> _inputDims = new();
     private readonly HashSet<string> _prefixes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _suffixes = new(StringComparer.Ordinal);
     private string? _error;
+
+    /// <summary>Bytes the import may build (constants read and folded, the layers' weights, the lists that follow the
+    /// values) whatever the file's size, and per byte of it: so that no file makes it fold, copy or track values without
+    /// bound. Exported graphs, unfolded weight chains included, need under 2 bytes per byte of their file.</summary>
+    private const long BuildAllowance = 16 << 20, BuildPerFileByte = 32;
+
+    /// <summary>The most bytes a weight file's buffer may have (.NET's largest byte array).</summary>
+    private const long MaxWeightBytes = 0x7FFF_FFC7;
+
+    private readonly long _budget;
+    private long _built;
+
+    /// <summary>Most axes a value may have, as a tensor of the file (<see cref="OnnxReader"/>).</summary>
+    private const int MaxRank = 8;
 
     private OnnxImporter(OnnxModel model, string path, LocationInfo? location)
     {
         _model = model;
         _path = path;
         _location = location;
+        _budget = BuildAllowance + BuildPerFileByte * model.FileLength;
+    }
+
+    /// <summary>Counts <paramref name="bytes"/> the import is about to build for <paramref name="who"/>; past the budget,
+    /// the graph is refused.</summary>
+    private void Spend(string who, long bytes)
+    {
+        _built += bytes;
+        if (_built > _budget)
+        {
+            throw new ImportException($"{who} would make the import build more than {_budget.ToString(CultureInfo.InvariantCulture)} bytes of constants, weights and values "
+                + $"({BuildAllowance >> 20} MiB and {BuildPerFileByte} per byte of the file), far more than the file holds; no network StaticRnn compiles needs that");
+        }
     }
 
     /// <summary>The network the graph computes, or null after reporting (on <paramref name="location"/>) why it cannot be compiled.</summary>
@@ -129,7 +157,14 @@ internal sealed class OnnxImporter
         {
             if (initializer.External)
                 return Fail($"the initializer '{initializer.Name}' keeps its data in an external file; save the model with its weights inside (onnx.save_model(model, path, save_as_external_data=False))");
-            _values[initializer.Name] = FromTensor(initializer);
+            try
+            {
+                _values[initializer.Name] = FromTensor(initializer, $"the initializer '{initializer.Name}'");
+            }
+            catch (ImportException e)
+            {
+                return Fail(e.Message);
+            }
         }
 
         var inputs = graph.Inputs.Where(i => !_values.ContainsKey(i.Name)).ToList();
@@ -374,6 +409,8 @@ internal sealed class OnnxImporter
         var axes = AxesArgument(node, inputs, 1);
         var result = x.Axes.ToList();
         var rank = result.Count + axes.Length;
+        if (rank > MaxRank)
+            throw Wrong(node, $"makes a tensor of {rank} axes; StaticRnn follows at most {MaxRank}");
         foreach (var a in axes.Select(a => Normalize(node, a, rank)).OrderBy(a => a))
             result.Insert(a, new Axis(AxisRole.One, -1, 1));
         if (RoleOf(result[result.Count - 1]) != AxisRole.Feature)
@@ -385,6 +422,8 @@ internal sealed class OnnxImporter
     {
         if (inputs.Count < 2 || inputs[1] is not Constant { Ints: { } target })
             throw Wrong(node, "reshapes to a shape that is not constant");
+        if (target.Length == 0)
+            throw Wrong(node, "reshapes to a scalar, which is not a rearrangement StaticRnn follows");
         var axes = x.Axes;
         // The bidirectional merge torch writes: [T, B, D, H] -> [T, B, D*H], the directions concatenated.
         if (target.Length == axes.Count - 1 && axes.Count >= 2 && RoleOf(axes[axes.Count - 2]) == AxisRole.Stack && x.Stack is { } stack)
@@ -534,6 +573,7 @@ internal sealed class OnnxImporter
         {
             case AxisRole.Stack:
             {
+                Spend(node.Display, 8L * parts.Sum(p => (long)(p.Stack?.Count ?? 0)));
                 var stack = parts.SelectMany(p => p.Stack ?? throw Wrong(node, "concatenates along a stack it cannot follow")).ToList();
                 var axes = first.Axes.ToList();
                 axes[axis] = new Axis(AxisRole.Stack, -1, stack.Count);
@@ -543,6 +583,7 @@ internal sealed class OnnxImporter
             {
                 if (parts.Any(p => p.Merge != MergeMode.Concat))
                     throw Wrong(node, "concatenates directions that were already combined");
+                Spend(node.Display, 8L * parts.Sum(p => (long)(p.Selected?.Count ?? 0)));
                 var selected = parts.SelectMany(p => p.Selected ?? throw Wrong(node, "concatenates features that are not directions of one recurrent layer")).ToList();
                 var axes = first.Axes.ToList();
                 axes[axis] = new Axis(AxisRole.Feature, -1, parts.Sum(p => p.FeatureWidth));
@@ -607,8 +648,11 @@ internal sealed class OnnxImporter
     {
         var name = node.Name.Length > 0 ? node.Name : fallback;
         var prefix = name;
-        for (var i = 2; !_prefixes.Add(prefix); i++)
-            prefix = name + "_" + i.ToString(CultureInfo.InvariantCulture);
+        // From the suffix the name had last: the ones before it are taken, and many nodes of one name stay linear.
+        var i = _suffixes.TryGetValue(name, out var next) ? next : 2;
+        while (!_prefixes.Add(prefix))
+            prefix = name + "_" + (i++).ToString(CultureInfo.InvariantCulture);
+        _suffixes[name] = i;
         return prefix;
     }
 
@@ -689,6 +733,8 @@ internal sealed class OnnxImporter
             if (hidden is < 1 or > ShapeChecker.MaxDimension)
                 throw Wrong(node, "has no hidden_size");
         }
+        if (hidden > ShapeChecker.MaxDimension)
+            throw Wrong(node, $"has hidden_size = {hidden}; StaticRnn compiles at most {ShapeChecker.MaxDimension}");
         var h = (int)hidden;
         var w = Weights(1, "W", gates * hidden, inputWidth);
         var rw = Weights(2, "R", gates * hidden, hidden);
@@ -718,6 +764,9 @@ internal sealed class OnnxImporter
                 throw Wrong(node, $"has P that is not a constant [{directions}, {3 * hidden}] tensor");
             p = peep;
         }
+
+        // The layer's own copies of its weights, and the list of the layers before it.
+        Spend(node.Display, 4L * (w.Length + rw.Length + 2L * directions * gates * h + (p?.Length ?? 0)) + 8L * before.Count);
 
         // PyTorch's gate order, from ONNX's: LSTM i, o, f, c -> i, f, g, o; GRU z, r, h -> r, z, n.
         int[] order = kind switch { LayerKind.Lstm => [0, 2, 3, 1], LayerKind.Gru => [1, 0, 2], _ => [0] };
@@ -784,6 +833,7 @@ internal sealed class OnnxImporter
                 throw Wrong(node, $"has a bias C that is not a constant of {units} values");
             bias = c.Length == units ? c : Enumerable.Repeat(c[0], units).ToArray();
         }
+        Spend(node.Display, 4L * bValues.Length);
         return Dense(node, x, inputs2, units, transB ? bValues : Transposed(bValues, inputs2, units), transB ? bConstant : null, bias);
     }
 
@@ -793,6 +843,7 @@ internal sealed class OnnxImporter
             throw Wrong(node, "multiplies in a way StaticRnn does not follow (expected the network's data times a constant [inputs, units] matrix)");
         var inputWidth = (int)weight.Dims[0];
         var units = (int)weight.Dims[1];
+        Spend(node.Display, 4L * values.Length);
         return Dense(node, x, inputWidth, units, Transposed(values, inputWidth, units), null, null);
     }
 
@@ -802,6 +853,7 @@ internal sealed class OnnxImporter
             throw Wrong(node, $"multiplies {x.FeatureWidth} features by a weight for {inputWidth}");
         if (Finish(x, node.Display) is not { } layers)
             throw new ImportException(_error!);
+        Spend(node.Display, 16L * layers.Count);   // Finish's copy of the layers before, and the new value's
         var step = new DenseStep(node, PrefixFor(node, "dense"), inputWidth, units, weight, verbatim, bias, Parsing.Activation.None);
         var axes = x.Axes.Where(a => RoleOf(a) != AxisRole.Stack).ToList();
         axes[axes.Count - 1] = new Axis(AxisRole.Feature, -1, units);
@@ -863,9 +915,13 @@ internal sealed class OnnxImporter
 
     // ---- Constants ----
 
-    private static Value FromTensor(OnnxTensor tensor)
+    private Value FromTensor(OnnxTensor tensor, string who)
     {
+        if (tensor.External)
+            return new Unsupported($"{who} keeps its data in an external file, which StaticRnn does not read");
         var dims = tensor.Dims.ToArray();
+        if (tensor.IsFloat || tensor.Integers is not null)
+            Spend(who, tensor.ElementCount * ConstantOps.ElementSize(tensor.IsFloat));
         if (tensor.IsFloat)
             return new Constant(dims, tensor.ReadFloats(), null, tensor.DataType == OnnxDataType.Float && tensor.FileOffset is not null ? tensor : null) { };
         if (tensor.Integers is { } ints)
@@ -876,19 +932,26 @@ internal sealed class OnnxImporter
     /// <summary>Evaluates a node none of whose inputs depends on the network's data.</summary>
     private void FoldConstant(OnnxNode node, List<Value?> inputs)
     {
-        Constant? C(int i) => i < inputs.Count ? inputs[i] as Constant : null;
+        Value? In(int i) => i < inputs.Count ? inputs[i] : null;
+        Constant? C(int i) => In(i) as Constant;
         Value result;
         switch (node.OpType)
         {
             case "Constant":
-                result = node.Attributes.TryGetValue("value", out var v) && v.Tensor is { } t ? FromTensor(t)
+                if (node.Attributes.TryGetValue("value_floats", out var fs))
+                    Spend(node.Display, fs.Floats.Count * ConstantOps.ElementSize(floats: true));
+                if (node.Attributes.TryGetValue("value_ints", out var ns))
+                    Spend(node.Display, ns.Ints.Count * ConstantOps.ElementSize(floats: false));
+                result = node.Attributes.TryGetValue("value", out var v) && v.Tensor is { } t ? FromTensor(t, node.Display)
                     : node.Attributes.TryGetValue("value_float", out var f) ? new Constant([], [f.Float], null, null)
-                    : node.Attributes.TryGetValue("value_floats", out var fs) ? new Constant([fs.Floats.Count], fs.Floats.ToArray(), null, null)
+                    : fs is not null ? new Constant([fs.Floats.Count], fs.Floats.ToArray(), null, null)
                     : node.Attributes.TryGetValue("value_int", out var n) ? new Constant([], null, [n.Int], null)
-                    : node.Attributes.TryGetValue("value_ints", out var ns) ? new Constant([ns.Ints.Count], null, ns.Ints.Select(x => (long?)x).ToArray(), null)
+                    : ns is not null ? new Constant([ns.Ints.Count], null, ns.Ints.Select(x => (long?)x).ToArray(), null)
                     : new Unsupported($"{node.Display} has no value StaticRnn reads");
                 break;
             case "Identity" or "Cast" when C(0) is { } c0:
+                if (node.OpType == "Cast")
+                    Spend(node.Display, c0.Count * ConstantOps.ElementSize(c0.Ints is not null));
                 result = node.OpType == "Cast" && node.Int("to", 1) is 6 or 7 && c0.Floats is { } floats
                     ? c0 with { Floats = null, Ints = floats.Select(x => (long?)(long)x).ToArray(), Source = null }
                     : node.OpType == "Cast" && node.Int("to", 1) == 1 && c0.Ints is { } ints0
@@ -897,15 +960,22 @@ internal sealed class OnnxImporter
                 break;
             case "ConstantOfShape":
             {
-                var fill = node.Attributes.TryGetValue("value", out var value) && value.Tensor is { } tensor ? FromTensor(tensor) as Constant : null;
+                var valueTensor = node.Attributes.TryGetValue("value", out var value) ? value.Tensor : null;
+                var fill = valueTensor is null ? null : FromTensor(valueTensor, node.Display) as Constant;
+                if (valueTensor is not null && (valueTensor.ElementCount != 1 || fill is null))
+                {
+                    result = new Unsupported($"{node.Display} fills with a value of {valueTensor.ElementCount} {valueTensor.DataType} elements; expected one number");
+                    break;
+                }
                 var zero = fill is null || fill.IsZero;
-                if (C(0) is { Ints: { } shape } && shape.All(s => s is >= 0) && shape.Aggregate(1L, (a, s) => a * s!.Value) <= 1 << 20)
+                // A shape whose product would overflow is not one to fold: ConstantOps.Elements says null.
+                if (C(0) is { Ints: { } shape } && shape.All(s => s is not null) && ConstantOps.Elements(shape.Select(s => s!.Value)) is { } count and <= 1 << 20)
                 {
                     var dims = shape.Select(s => s!.Value).ToArray();
-                    var count = (int)dims.Aggregate(1L, (a, d) => a * d);
+                    Spend(node.Display, count * ConstantOps.ElementSize(fill?.Ints is null));
                     result = fill?.Ints is { } fi
-                        ? new Constant(dims, null, Enumerable.Repeat(fi[0], count).ToArray(), null)
-                        : new Constant(dims, Enumerable.Repeat(fill?.Floats?[0] ?? 0f, count).ToArray(), null, null);
+                        ? new Constant(dims, null, Enumerable.Repeat(fi[0], (int)count).ToArray(), null)
+                        : new Constant(dims, Enumerable.Repeat(fill?.Floats?[0] ?? 0f, (int)count).ToArray(), null, null);
                 }
                 else
                 {
@@ -914,23 +984,40 @@ internal sealed class OnnxImporter
                 break;
             }
             case "Slice" or "Gather" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Identity" or "Cast" or "Concat"
-                when inputs[0] is Zeros && (node.OpType != "Concat" || inputs.All(i => i is Zeros || i is Constant { IsZero: true })):
+                when In(0) is Zeros && (node.OpType != "Concat" || inputs.All(i => i is Zeros || i is Constant { IsZero: true })):
                 result = new Zeros();   // part of, or the same, zeros: the per-layer slices of torch's initial states
                 break;
             case "Expand":
-                result = inputs[0] is Zeros || C(0) is { IsZero: true } ? new Zeros() : new Unsupported($"{node.Display} expands a nonzero tensor");
+                result = In(0) is Zeros || C(0) is { IsZero: true } ? new Zeros() : new Unsupported($"{node.Display} expands a nonzero tensor");
                 break;
             case "Shape" when C(0) is { } shaped:
                 result = new Constant([shaped.Dims.Length], null, shaped.Dims.Select(d => (long?)d).ToArray(), null);
                 break;
-            case "Shape" when inputs[0] is Zeros:
+            case "Shape" when In(0) is Zeros:
                 result = new Unsupported($"{node.Display} takes the shape of a tensor of unknown shape");
                 break;
             default:
-                result = inputs.All(i => i is null or Constant) ? ConstantOps.Evaluate(node, inputs.Select(i => (ConstantOps.Tensor?)(i is Constant c ? new ConstantOps.Tensor(c.Dims, c.Floats, c.Ints) : null)).ToList(), _model.Opset) is { } folded
-                        ? new Constant(folded.Dims, folded.Floats, folded.Ints, null)
-                        : new Unsupported($"{node.Display} computes a constant in a way StaticRnn does not evaluate")
-                    : new Unsupported($"{node.Display} reads a value StaticRnn does not compute");
+                if (!inputs.All(i => i is null or Constant))
+                {
+                    result = new Unsupported($"{node.Display} reads a value StaticRnn does not compute");
+                    break;
+                }
+                ConstantOps.Tensor? folded;
+                try
+                {
+                    folded = ConstantOps.Evaluate(node, inputs.Select(i => (ConstantOps.Tensor?)(i is Constant c ? new ConstantOps.Tensor(c.Dims, c.Floats, c.Ints) : null)).ToList(),
+                        _model.Opset, maxBytes: _budget - _built);
+                }
+                catch (ConstantOps.TooLargeException e)
+                {
+                    Spend(node.Display, e.Bytes);   // past the budget: throws
+                    throw;
+                }
+                if (folded is not null)
+                    Spend(node.Display, folded.Count * ConstantOps.ElementSize(folded.Floats is not null));
+                result = folded is not null
+                    ? new Constant(folded.Dims, folded.Floats, folded.Ints, null)
+                    : new Unsupported($"{node.Display} computes a constant in a way StaticRnn does not evaluate");
                 break;
         }
         Set(node, 0, result);
@@ -1024,6 +1111,8 @@ internal sealed class OnnxImporter
                 dynamicAxis = dimension.Parameter is { Length: > 0 } name ? name : "?";
         }
         var inputSize = input.Tokens ? (int?)null : input.FeatureWidth;
+        if (tensors.Bytes > MaxWeightBytes)
+            return Fail($"the network's weights come to {tensors.Bytes} bytes as float32; StaticRnn compiles at most {MaxWeightBytes}");
         return new Import(layers, inputSize, sequenceLength, dynamicAxis, tensors.Build());
     }
 
@@ -1040,10 +1129,12 @@ internal sealed class OnnxImporter
 
         public void Add(string name, int[] shape, float[] values, long? fileOffset) => _tensors.Add((name, shape, values, fileOffset));
 
+        /// <summary>The size of the buffer <see cref="Build"/> makes.</summary>
+        public long Bytes => _tensors.Sum(t => (long)t.Values.Length * 4);
+
         public WeightFile Build()
         {
-            var total = _tensors.Sum(t => (long)t.Values.Length * 4);
-            var bytes = new byte[total];
+            var bytes = new byte[Bytes];
             var entries = new List<TensorEntry>();
             long offset = 0;
             foreach (var (name, shape, values, fileOffset) in _tensors)

@@ -6,11 +6,14 @@ using System.Text;
 namespace StaticRnn.Generators.Weights;
 
 /// <summary>An ONNX model as far as StaticRnn reads it: the graph's nodes, inputs, outputs and initializers.</summary>
-internal sealed class OnnxModel(IReadOnlyList<(string Domain, long Version)> opsets, OnnxGraph graph)
+internal sealed class OnnxModel(IReadOnlyList<(string Domain, long Version)> opsets, OnnxGraph graph, long fileLength)
 {
     public IReadOnlyList<(string Domain, long Version)> Opsets { get; } = opsets;
 
     public OnnxGraph Graph { get; } = graph;
+
+    /// <summary>The size of the file in bytes: what bounds the work the importer may do for it.</summary>
+    public long FileLength { get; } = fileLength;
 
     /// <summary>The opset of the default domain ("" or "ai.onnx"); 0 when the file imports none.</summary>
     public long Opset
@@ -165,7 +168,7 @@ internal static class OnnxReader
             var model = ReadModel(new Proto(bytes, 0, bytes.Length));
             if (model.Graph is null)
                 throw new OnnxFormatException(WeightFileErrorKind.InvalidEntry, "the model has no graph (field 7 of ModelProto); expected an ONNX model");
-            return new OnnxModel(model.Opsets, model.Graph);
+            return new OnnxModel(model.Opsets, model.Graph, bytes.Length);
         }
         catch (OnnxFormatException e)
         {
@@ -646,8 +649,9 @@ internal static class OnnxReader
         {
             if (d < 0)
                 throw Damaged($"the tensor '{name}' has a negative dimension ({d.ToString(CultureInfo.InvariantCulture)})");
-            if (d > 0 && count > MaxElements / d)
-                throw new OnnxFormatException(WeightFileErrorKind.TooLarge, $"the tensor '{name}' has shape [{string.Join(", ", dims)}], more than {MaxElements} elements");
+            // Each dimension too, so that no shape holding a 0 carries a size no tensor could have.
+            if (d > MaxElements || (d > 0 && count > MaxElements / d))
+                throw new OnnxFormatException(WeightFileErrorKind.TooLarge, $"the tensor '{name}' has shape [{string.Join(", ", dims)}], more than {MaxElements} elements or a dimension that large");
             count *= d;
         }
         var dimsArray = dims.ToArray();
