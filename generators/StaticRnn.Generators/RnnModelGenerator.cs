@@ -88,7 +88,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             if (OnnxFrontEnd.IsOnnx(spec.WeightsPath))
             {
                 // The graph declares the network: from here on it is a spec like any other, over PyTorch-named tensors.
-                if (WeightBytes(input, diagnostics) is not { } bytes || OnnxFrontEnd.Import(spec, bytes, diagnostics) is not { } import)
+                if (WeightBytes(input, diagnostics) is not { } bytes || OnnxFrontEnd.Import(spec, bytes, diagnostics, input.Companion) is not { } import)
                     return Failed(spec, diagnostics);
                 (spec, file) = import;
                 plans = ShapeChecker.Check(spec, diagnostics);
@@ -236,8 +236,20 @@ internal static class TrackingNames
 /// <summary>A model declaration with the weight file it names, once found.</summary>
 /// <param name="OtherWeightFiles">When the file is not found: the project's weight files, as paths relative to the
 /// project where they lie in it, closest to the declared path first.</param>
-internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string? ExpectedPath, bool ExistsOnDisk, EquatableArray<string> OtherWeightFiles)
+/// <param name="Companions">For an .onnx file: the external-data files beside it (<c>*.onnx.data</c>) the project has.</param>
+internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string? ExpectedPath, bool ExistsOnDisk, EquatableArray<string> OtherWeightFiles,
+    EquatableArray<WeightFileInput> Companions = default)
 {
+    /// <summary>The bytes of the companion file an ONNX tensor's external-data location names (relative to the model's folder).</summary>
+    public byte[]? Companion(string location)
+    {
+        if (File is null)
+            return null;
+        var folder = System.IO.Path.GetDirectoryName(File.Path) ?? "";
+        var wanted = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, location));
+        return Companions.FirstOrDefault(c => WeightFileSource.SamePath(c.Path, wanted))?.Bytes;
+    }
+
     public static ModelInput Resolve(ModelSpec spec, ImmutableArray<WeightFileInput> files, string? projectDirectory)
     {
         var fullPath = WeightFileSource.FullPath(spec.WeightsPath, projectDirectory);
@@ -256,7 +268,13 @@ internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string?
         }
         var exists = match is null && WeightFileSource.ExistsOnDisk(fullPath);
         var others = match is null ? ClosestFirst(spec.WeightsPath, files, projectDirectory) : EquatableArray<string>.Empty;
-        return new ModelInput(spec, match, fullPath, exists, others);
+        // An ONNX model's external data: the files beside it that only exist for it (their bytes are in the cache key).
+        var companions = match is not null && Model.OnnxFrontEnd.IsOnnx(match.Path)
+            ? files.Where(f => WeightFileSource.IsCompanion(f.Path)
+                    && string.Equals(System.IO.Path.GetDirectoryName(f.Path), System.IO.Path.GetDirectoryName(match.Path), StringComparison.Ordinal))
+                .ToEquatableArray()
+            : EquatableArray<WeightFileInput>.Empty;
+        return new ModelInput(spec, match, fullPath, exists, others, companions);
     }
 
     private static EquatableArray<string> ClosestFirst(string declared, ImmutableArray<WeightFileInput> files, string? projectDirectory)
@@ -264,6 +282,7 @@ internal sealed record ModelInput(ModelSpec Spec, WeightFileInput? File, string?
         var root = projectDirectory is null ? null : WeightFileSource.Normalize(projectDirectory).TrimEnd('/') + "/";
         var wanted = WeightFileSource.Normalize(declared).TrimStart('.', '/');
         return files
+            .Where(f => !WeightFileSource.IsCompanion(f.Path))
             .Select(f => WeightFileSource.Normalize(f.Path))
             .Select(path => root is not null && path.StartsWith(root, StringComparison.Ordinal) ? path.Substring(root.Length) : path)
             .Distinct(StringComparer.Ordinal)

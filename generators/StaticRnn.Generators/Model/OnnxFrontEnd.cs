@@ -19,7 +19,9 @@ internal static class OnnxFrontEnd
     public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The completed declaration and its weights, or null after reporting why not.</summary>
-    public static (ModelSpec Spec, WeightFile Weights)? Import(ModelSpec spec, byte[] bytes, List<DiagnosticInfo> diagnostics)
+    /// <param name="externalFiles">Reads a file beside the model by the location an external tensor names.</param>
+    public static (ModelSpec Spec, WeightFile Weights)? Import(ModelSpec spec, byte[] bytes, List<DiagnosticInfo> diagnostics,
+        Func<string, byte[]?>? externalFiles = null)
     {
         var fileLocation = spec.LocationOf("weightsPath");
         var model = OnnxReader.Read(bytes, out var error);
@@ -28,7 +30,7 @@ internal static class OnnxFrontEnd
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightFileDamaged, fileLocation, spec.WeightsPath, error!.Message));
             return null;
         }
-        if (OnnxImporter.Read(model, spec.WeightsPath, fileLocation, diagnostics) is not { } import)
+        if (OnnxImporter.Read(model, spec.WeightsPath, fileLocation, diagnostics, externalFiles) is not { } import)
             return null;
 
         var errors = diagnostics.Count(d => d.IsError);

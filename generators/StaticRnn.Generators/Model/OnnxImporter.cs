@@ -53,8 +53,13 @@ internal sealed class OnnxImporter
     /// <summary>Most axes a value may have, as a tensor of the file (<see cref="OnnxReader"/>).</summary>
     private const int MaxRank = 8;
 
-    private OnnxImporter(OnnxModel model, string path, LocationInfo? location)
+    /// <summary>The bytes of a file beside the model, by the location an external tensor names; null when the project
+    /// does not have it.</summary>
+    private readonly Func<string, byte[]?>? _externalFiles;
+
+    private OnnxImporter(OnnxModel model, string path, LocationInfo? location, Func<string, byte[]?>? externalFiles)
     {
+        _externalFiles = externalFiles;
         _model = model;
         _path = path;
         _location = location;
@@ -74,9 +79,12 @@ internal sealed class OnnxImporter
     }
 
     /// <summary>The network the graph computes, or null after reporting (on <paramref name="location"/>) why it cannot be compiled.</summary>
-    public static Import? Read(OnnxModel model, string path, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    /// <param name="externalFiles">Reads a file beside the model that external tensors name (PyTorch's
+    /// <c>model.onnx.data</c>); null: none.</param>
+    public static Import? Read(OnnxModel model, string path, LocationInfo? location, List<DiagnosticInfo> diagnostics,
+        Func<string, byte[]?>? externalFiles = null)
     {
-        var importer = new OnnxImporter(model, path, location);
+        var importer = new OnnxImporter(model, path, location, externalFiles);
         var import = importer.Run();
         if (import is null)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OnnxGraphUnsupported, location, path, importer._error ?? "the graph describes no network"));
@@ -100,6 +108,10 @@ internal sealed class OnnxImporter
         public long Count => Dims.Aggregate(1L, (a, d) => a * d);
         public bool IsZero => Floats?.All(f => f == 0) ?? Ints?.All(i => i == 0) ?? false;
     }
+
+    /// <summary>The graph input that holds each sequence's length: only a recurrent node's sequence_lens may read it, and
+    /// the compiled model takes the lengths as <c>PredictBatch(inputs, lengths, outputs)</c> does (the same semantics).</summary>
+    private sealed record Lengths(string Name) : Value;
 
     /// <summary>All zeros, of a shape that depends on the batch size (initial states built with ConstantOfShape or Expand).</summary>
     private sealed record Zeros : Value;
@@ -155,11 +167,11 @@ internal sealed class OnnxImporter
         var graph = _model.Graph;
         foreach (var initializer in graph.Initializers)
         {
-            if (initializer.External)
-                return Fail($"the initializer '{initializer.Name}' keeps its data in an external file; save the model with its weights inside (onnx.save_model(model, path, save_as_external_data=False))");
             try
             {
-                _values[initializer.Name] = FromTensor(initializer, $"the initializer '{initializer.Name}'");
+                _values[initializer.Name] = initializer.External
+                    ? External(initializer)
+                    : FromTensor(initializer, $"the initializer '{initializer.Name}'");
             }
             catch (ImportException e)
             {
@@ -168,8 +180,14 @@ internal sealed class OnnxImporter
         }
 
         var inputs = graph.Inputs.Where(i => !_values.ContainsKey(i.Name)).ToList();
+        // A second input of one integer per sequence may be the recurrent nodes' sequence_lens: the model's lengths.
+        if (inputs.Count == 2 && inputs[1].ElementType is OnnxDataType.Int32 or OnnxDataType.Int64 && inputs[1].Shape is { Count: 1 })
+        {
+            _values[inputs[1].Name] = new Lengths(inputs[1].Name);
+            inputs.RemoveAt(1);
+        }
         if (inputs.Count != 1)
-            return Fail($"the graph has {inputs.Count} inputs besides its initializers ({string.Join(", ", inputs.Select(i => "'" + i.Name + "'"))}); expected one, the sequence");
+            return Fail($"the graph has {inputs.Count} inputs besides its initializers ({string.Join(", ", inputs.Select(i => "'" + i.Name + "'"))}); expected one, the sequence (and, optionally, one length per sequence for sequence_lens)");
         if (Input(inputs[0]) is not { } input)
             return null;
         _values[inputs[0].Name] = input;
@@ -269,6 +287,15 @@ internal sealed class OnnxImporter
         var inputs = Enumerable.Range(0, node.Inputs.Count).Select(i => Has(node, i) ? Get(node, i) : null).ToList();
         var data = inputs.OfType<Activation>().ToList();
         var unsupported = inputs.OfType<Unsupported>().FirstOrDefault();
+        var lengthsAt = inputs.FindIndex(v => v is Lengths);
+        if (lengthsAt >= 0 && !(node.OpType is "LSTM" or "GRU" or "RNN" && lengthsAt == 4 && inputs.FindLastIndex(v => v is Lengths) == 4))
+        {
+            // The lengths input passes through a Cast or an Identity; any other use is not something StaticRnn compiles.
+            SetAll(node, node.OpType is "Cast" or "Identity" && inputs.Count == 1
+                ? inputs[0]!
+                : new Unsupported($"{node.Display} reads the graph's lengths input, which StaticRnn only passes to a recurrent node's sequence_lens"));
+            return true;
+        }
         try
         {
             if (data.Count == 0)
@@ -747,10 +774,10 @@ internal sealed class OnnxImporter
         }
         if (Has(node, 4))
         {
-            // sequence_lens: every sequence at its full length, or the model would need lengths (not compiled yet).
+            // sequence_lens: the graph's lengths input (PredictBatch with lengths runs it), or every sequence at full length.
             var full = x.Axes[layout == 0 ? 0 : 1].Size;
-            if (inputs[4] is not Constant { Ints: { } lengths } || full is null || lengths.Any(l => l != full))
-                throw Wrong(node, "has sequence_lens that are not the full sequence length; StaticRnn runs every sequence to SequenceLength");
+            if (inputs[4] is not Lengths && (inputs[4] is not Constant { Ints: { } lengths } || full is null || lengths.Any(l => l != full)))
+                throw Wrong(node, "has sequence_lens that are neither the graph's lengths input nor the full sequence length");
         }
         foreach (var (index, name) in new[] { (5, "initial_h"), (6, "initial_c") })
         {
@@ -914,6 +941,32 @@ internal sealed class OnnxImporter
     }
 
     // ---- Constants ----
+
+    /// <summary>An initializer whose data lies in a file beside the model (external data), read from the project's copy.</summary>
+    private Value External(OnnxTensor tensor)
+    {
+        var who = $"the initializer '{tensor.Name}'";
+        if (tensor.Data is not { } where)
+            throw new ImportException($"{who} keeps its data in an external file but does not say which (no 'location')");
+        if (!tensor.IsFloat)
+            throw new ImportException($"{who} keeps {tensor.DataType} data in an external file; StaticRnn reads external float tensors");
+        if (_externalFiles?.Invoke(where.Location) is not { } bytes)
+        {
+            throw new ImportException($"{who} keeps its data in '{where.Location}' beside the model, which is not among the project's AdditionalFiles " +
+                "(StaticRnn.props adds *.onnx.data files; add others with <AdditionalFiles Include=\"...\" />), or save the model with its weights inside " +
+                "(onnx.save_model(model, path, save_as_external_data=False))");
+        }
+        var size = tensor.FloatDType switch { TensorDType.F64 => 8, TensorDType.F32 => 4, _ => 2 };
+        var needed = tensor.ElementCount * size;
+        var length = where.Length ?? bytes.Length - where.Offset;
+        if (where.Offset > bytes.Length || length != needed || where.Offset + needed > bytes.Length)
+        {
+            throw new ImportException($"{who} names {length} bytes at offset {where.Offset} of '{where.Location}' ({bytes.Length} bytes); " +
+                $"its shape [{string.Join(", ", tensor.Dims)}] needs {needed}");
+        }
+        Spend(who, tensor.ElementCount * ConstantOps.ElementSize(true));
+        return new Constant(tensor.Dims.ToArray(), FloatConversion.ToFloat32(bytes, (int)where.Offset, (int)tensor.ElementCount, tensor.FloatDType), null, null);
+    }
 
     private Value FromTensor(OnnxTensor tensor, string who)
     {

@@ -90,8 +90,15 @@ internal enum OnnxDataType { Undefined = 0, Float = 1, UInt8 = 2, Int8 = 3, UInt
 /// (shapes, indices) is decoded into <see cref="Integers"/>.
 /// </summary>
 internal sealed class OnnxTensor(string name, OnnxDataType dataType, long[] dims, long elementCount,
-    byte[]? floatBytes, int floatOffset, long? fileOffset, long[]? integers, bool external)
+    byte[]? floatBytes, int floatOffset, long? fileOffset, long[]? integers, bool external, OnnxTensor.ExternalData? externalData = null)
 {
+    /// <summary>Where an external tensor's bytes are: a file beside the model (<c>location</c>), and the
+    /// <c>offset</c> and <c>length</c> in it (the whole file when absent).</summary>
+    internal sealed record ExternalData(string Location, long Offset, long? Length);
+
+    /// <summary>For a tensor whose data lives in another file: where; null otherwise.</summary>
+    public ExternalData? Data { get; } = externalData;
+
     public string Name { get; } = name;
     public OnnxDataType DataType { get; } = dataType;
     public IReadOnlyList<long> Dims { get; } = dims;
@@ -107,7 +114,7 @@ internal sealed class OnnxTensor(string name, OnnxDataType dataType, long[] dims
     /// <summary>Integer and boolean elements, widened to long.</summary>
     public long[]? Integers { get; } = integers;
 
-    /// <summary>The data lives in another file (external data), which StaticRnn does not read.</summary>
+    /// <summary>The data lives in another file (external data; see <see cref="Data"/>).</summary>
     public bool External { get; } = external;
 
     public bool IsFloat => DataType is OnnxDataType.Float or OnnxDataType.Double or OnnxDataType.Float16 or OnnxDataType.BFloat16;
@@ -589,6 +596,7 @@ internal static class OnnxReader
         var integerData = new List<long>();
         var doubleData = new List<double>();
         var external = false;
+        var externalEntries = new Dictionary<string, string>(StringComparer.Ordinal);
         while (!p.AtEnd)
         {
             var (field, wire) = p.Tag();
@@ -637,7 +645,27 @@ internal static class OnnxReader
                     }
                     break;
                 case 14: p.Expect(wire, Wire.Varint, "TensorProto.data_location"); external |= p.Varint() == 1; break;
-                case 13: external = true; p.Skip(wire); break;
+                case 13:
+                {
+                    // external_data: StringStringEntryProto { key = 1, value = 2 }: location, offset, length, checksum.
+                    p.Expect(wire, Wire.Bytes, "TensorProto.external_data");
+                    external = true;
+                    var entry = p.Message();
+                    string key = "", value = "";
+                    while (!entry.AtEnd)
+                    {
+                        var (entryField, entryWire) = entry.Tag();
+                        if (entryField == 1 && entryWire == Wire.Bytes)
+                            key = entry.String();
+                        else if (entryField == 2 && entryWire == Wire.Bytes)
+                            value = entry.String();
+                        else
+                            entry.Skip(entryWire);
+                    }
+                    if (externalEntries.Count < 16)
+                        externalEntries[key] = value;
+                    break;
+                }
                 default: p.Skip(wire); break;
             }
         }
@@ -656,7 +684,19 @@ internal static class OnnxReader
         }
         var dimsArray = dims.ToArray();
         if (external)
-            return new OnnxTensor(name, dataType, dimsArray, count, null, 0, null, null, external: true);
+        {
+            OnnxTensor.ExternalData? where = null;
+            if (externalEntries.TryGetValue("location", out var location) && location.Length > 0)
+            {
+                long Number(string key) => externalEntries.TryGetValue(key, out var text)
+                    ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Damaged($"the tensor '{name}' has external {key} '{text}', not a number")
+                    : -1;
+                var offset = Number("offset");
+                var length = Number("length");
+                where = new OnnxTensor.ExternalData(location, Math.Max(offset, 0), length < 0 ? null : length);
+            }
+            return new OnnxTensor(name, dataType, dimsArray, count, null, 0, null, null, external: true, where);
+        }
 
         switch (dataType)
         {

@@ -30,7 +30,11 @@ internal static class WeightFileSource
     public static readonly ImmutableArray<string> Extensions = ImmutableArray.Create(".safetensors", ".npy", ".npz", ".onnx");
 
     public static bool IsWeightFile(AdditionalText text) =>
-        Extensions.Any(e => text.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+        Extensions.Any(e => text.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase)) || IsCompanion(text.Path);
+
+    /// <summary>An ONNX model's external data (PyTorch writes <c>model.onnx.data</c> beside <c>model.onnx</c>): read only
+    /// for the .onnx model beside it.</summary>
+    public static bool IsCompanion(string path) => path.EndsWith(".onnx.data", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="text">The AdditionalFiles item.</param>
     /// <param name="resourceName">Its StaticRnnResource metadata: the embedded resource's name (StaticRnn.props).</param>

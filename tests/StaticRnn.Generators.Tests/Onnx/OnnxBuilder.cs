@@ -10,9 +10,10 @@ namespace StaticRnn.Generators.Tests.Onnx;
 /// particular way, which no exporter would write on purpose.</summary>
 public sealed class OnnxBuilder
 {
-    public const int Float = 1, Int64 = 7;
+    public const int Float = 1, Int32 = 6, Int64 = 7;
 
-    private readonly List<byte[]> _nodes = new(), _initializers = new(), _inputs = new(), _outputs = new();
+    private readonly List<byte[]> _nodes = new(), _inputs = new(), _outputs = new();
+    private readonly List<(string Name, byte[] Bytes)> _initializers = new();
     private long _opset = 14;
 
     public OnnxBuilder Opset(long opset)
@@ -44,7 +45,7 @@ public sealed class OnnxBuilder
 
     public OnnxBuilder Initializer(string name, long[] dims, float[] values)
     {
-        _initializers.Add(FloatTensor(name, dims, values));
+        _initializers.Add((name, FloatTensor(name, dims, values)));
         return this;
     }
 
@@ -56,24 +57,37 @@ public sealed class OnnxBuilder
         w.Varint(2, Int64);
         w.Bytes(8, Encoding.UTF8.GetBytes(name));
         w.Packed(7, values.Select(v => (ulong)v));
-        _initializers.Add(w.ToArray());
+        _initializers.Add((name, w.ToArray()));
         return this;
     }
 
-    /// <summary>A tensor whose data lives in another file (TensorProto.data_location = EXTERNAL).</summary>
-    public OnnxBuilder ExternalInitializer(string name, long[] dims, string location)
+    /// <summary>A tensor whose data lives in another file (TensorProto.data_location = EXTERNAL), at
+    /// <paramref name="offset"/> for <paramref name="length"/> bytes when given.</summary>
+    public OnnxBuilder ExternalInitializer(string name, long[] dims, string location, long? offset = null, long? length = null)
     {
         var w = new Writer();
         foreach (var d in dims)
             w.Varint(1, (ulong)d);
         w.Varint(2, Float);
         w.Bytes(8, Encoding.UTF8.GetBytes(name));
-        var entry = new Writer();
-        entry.Bytes(1, Encoding.UTF8.GetBytes("location"));
-        entry.Bytes(2, Encoding.UTF8.GetBytes(location));
-        w.Bytes(13, entry.ToArray());
+        foreach (var (key, value) in new[] { ("location", location), ("offset", offset?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("length", length?.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
+        {
+            if (value is null)
+                continue;
+            var entry = new Writer();
+            entry.Bytes(1, Encoding.UTF8.GetBytes(key));
+            entry.Bytes(2, Encoding.UTF8.GetBytes(value));
+            w.Bytes(13, entry.ToArray());
+        }
         w.Varint(14, 1);
-        _initializers.Add(w.ToArray());
+        _initializers.Add((name, w.ToArray()));
+        return this;
+    }
+
+    /// <summary>Removes an initializer added before (to add it again another way).</summary>
+    public OnnxBuilder WithoutInitializer(string name)
+    {
+        _initializers.RemoveAll(i => i.Name == name);
         return this;
     }
 
@@ -101,7 +115,7 @@ public sealed class OnnxBuilder
         foreach (var node in _nodes)
             graph.Bytes(1, node);
         graph.Bytes(2, Encoding.UTF8.GetBytes("test"));
-        foreach (var initializer in _initializers)
+        foreach (var (_, initializer) in _initializers)
             graph.Bytes(5, initializer);
         foreach (var input in _inputs)
             graph.Bytes(11, input);

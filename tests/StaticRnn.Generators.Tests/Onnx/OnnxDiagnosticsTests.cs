@@ -87,11 +87,34 @@ public class OnnxDiagnosticsTests
     }
 
     [Fact]
+    public void A_lengths_input_for_sequence_lens_compiles_as_the_lengths_of_PredictBatch()
+    {
+        var graph = OnnxBuilder.Lstm(moreLstmInputs: ["lengths"]).Input("lengths", OnnxBuilder.Int32, "batch");
+
+        var run = Run(graph);
+        Succeeds(run);
+        Assert.Contains("public static void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> outputs)",
+            run.Sources["App.Model.g.cs"]);
+    }
+
+    [Fact]
+    public void SRNN0040_for_a_lengths_input_used_otherwise()
+    {
+        var graph = OnnxBuilder.Lstm()
+            .Input("lengths", OnnxBuilder.Int64, "batch")
+            .Node("Unsqueeze", ["lengths", "axes0"], ["l2"], "/unsqueeze")
+            .Node("Concat", ["h", "l2"], ["z"], "/concat", attributes: ("axis", 1L))
+            .OutputOnly("z");
+
+        Says(FailsWith(Run(graph), "SRNN0040"), "'/unsqueeze' (Unsqueeze) reads the graph's lengths input, which StaticRnn only passes to a recurrent node's sequence_lens");
+    }
+
+    [Fact]
     public void SRNN0040_for_sequence_lens_shorter_than_the_sequence()
     {
         var graph = OnnxBuilder.Lstm(steps: 5L, moreLstmInputs: ["lengths"]).Initializer("lengths", [2], [5L, 3L]);
 
-        Says(FailsWith(Run(graph), "SRNN0040"), "has sequence_lens that are not the full sequence length");
+        Says(FailsWith(Run(graph), "SRNN0040"), "has sequence_lens that are neither the graph's lengths input nor the full sequence length");
     }
 
     [Fact]
@@ -124,17 +147,55 @@ public class OnnxDiagnosticsTests
     [Fact]
     public void SRNN0040_for_a_graph_with_two_inputs()
     {
-        var graph = OnnxBuilder.Lstm().Input("lengths", OnnxBuilder.Int64, "batch");
+        // A second float input (an initial state fed at run time): not something a compiled model takes.
+        var graph = OnnxBuilder.Lstm().Input("h0", OnnxBuilder.Float, 1, "batch", 4);
 
-        Says(FailsWith(Run(graph), "SRNN0040"), "the graph has 2 inputs besides its initializers ('x', 'lengths'); expected one, the sequence");
+        Says(FailsWith(Run(graph), "SRNN0040"), "the graph has 2 inputs besides its initializers ('x', 'h0'); expected one, the sequence");
     }
 
     [Fact]
-    public void SRNN0040_for_external_data_says_how_to_save_it()
+    public void SRNN0040_for_external_data_the_project_does_not_have()
     {
         var graph = OnnxBuilder.Lstm().ExternalInitializer("big", [4, 4], "m.onnx.data");
 
-        Says(FailsWith(Run(graph), "SRNN0040"), "'big' keeps its data in an external file");
+        Says(FailsWith(Run(graph), "SRNN0040"), "'big' keeps its data in 'm.onnx.data' beside the model, which is not among the project's AdditionalFiles",
+            "save_as_external_data=False");
+    }
+
+    [Fact]
+    public void External_data_beside_the_model_is_read()
+    {
+        // W and R moved to m.onnx.data (R after 100 bytes of something else), as PyTorch's exporter writes large tensors.
+        var random = new System.Random(7);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var w = Values(48);
+        var r = Values(64);
+        var data = new byte[100 + 4 * (48 + 64)];
+        System.Buffer.BlockCopy(w, 0, data, 0, 4 * 48);
+        System.Buffer.BlockCopy(r, 0, data, 100 + 4 * 48, 4 * 64);
+        var inline = OnnxBuilder.Lstm().WithoutInitializer("W").WithoutInitializer("R")
+            .Initializer("W", [1, 16, 3], w).Initializer("R", [1, 16, 4], r);
+        var external = OnnxBuilder.Lstm().WithoutInitializer("W").WithoutInitializer("R")
+            .ExternalInitializer("W", [1, 16, 3], "m.onnx.data", offset: 0, length: 4 * 48)
+            .ExternalInitializer("R", [1, 16, 4], "m.onnx.data", offset: 100 + 4 * 48, length: 4 * 64);
+
+        var run = GeneratorHarness.Run(
+            [ModelNamed("Inline", "RnnModel(\"models/i.onnx\", SequenceLength = 5)"), ModelNamed("External", "RnnModel(\"models/m.onnx\", SequenceLength = 5)")],
+            [new ProjectFile("models/i.onnx", inline.Build()), new ProjectFile("models/m.onnx", external.Build()), new ProjectFile("models/m.onnx.data", data)]);
+
+        Succeeds(run, 2 * SourcesPerModel);
+        // The same weights, whichever file they came from (all but the line naming the file's hash).
+        static string Data(string source, string name) => string.Join("\n", source.Replace(name, "X").Split('\n').Where(l => !l.Contains("SHA-256")));
+        Assert.Equal(Data(run.Sources["App.Inline.Weights.g.cs"], "Inline"), Data(run.Sources["App.External.Weights.g.cs"], "External"));
+    }
+
+    [Fact]
+    public void SRNN0040_for_external_data_of_the_wrong_length()
+    {
+        var graph = OnnxBuilder.Lstm().WithoutInitializer("W").ExternalInitializer("W", [1, 16, 3], "m.onnx.data", offset: 8, length: 40);
+        var run = GeneratorHarness.Run(ModelSource(Model), new ProjectFile("models/m.onnx", graph.Build()), new ProjectFile("models/m.onnx.data", new byte[400]));
+
+        Says(FailsWith(run, "SRNN0040"), "'W' names 40 bytes at offset 8 of 'm.onnx.data' (400 bytes); its shape [1, 16, 3] needs 192");
     }
 
     [Fact]
