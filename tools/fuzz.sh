@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the generator's weight-file readers: SharpFuzz instruments StaticRnn.Generators.dll
-# and AFL++ drives tests/StaticRnn.Fuzz with it, one format at a time, for a fixed time budget.
+# and AFL++ drives tests/StaticRnn.Fuzz with it, one format at a time, for a fixed time budget. The onnx format
+# runs the ONNX reader and then, on what it reads, the importer (the graph evaluated into layers).
 #
-#   tools/fuzz.sh [SECONDS_PER_FORMAT] [FORMAT...]      defaults: 300 seconds; safetensors npy npz
+#   tools/fuzz.sh [SECONDS_PER_FORMAT] [FORMAT...]      defaults: 300 seconds; safetensors npy npz onnx
 #
 # Seeds:  tests/StaticRnn.Fuzz/corpus/<format>/ (committed). New inputs that reach new code are minimized with
 #         afl-cmin and added there, so each run starts where the last one ended.
@@ -15,7 +16,13 @@ cd "$(dirname "$0")/.."
 seconds=${1:-300}
 shift || true
 formats=("$@")
-[ ${#formats[@]} -eq 0 ] && formats=(safetensors npy npz)
+[ ${#formats[@]} -eq 0 ] && formats=(safetensors npy npz onnx)
+for format in "${formats[@]}"; do
+  case $format in
+    safetensors|npy|npz|onnx) ;;
+    *) echo "unknown format '$format'; expected safetensors, npy, npz or onnx" >&2; exit 2 ;;
+  esac
+done
 
 sudo=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo=sudo
@@ -63,14 +70,18 @@ for format in "${formats[@]}"; do
     done
   done
 
-  # Keep the corpus small: the minimal set of the queue that covers everything the queue covers.
+  # Keep the corpus small: the minimal set of the queue that covers everything the queue covers. (afl-cmin refuses
+  # to run in /tmp or /var/tmp: fuzz from a checkout elsewhere, or the corpus stays as it was.)
   minimized=$work/minimized/$format
   rm -rf "$minimized"
   if afl-cmin -i "$findings/default/queue" -o "$minimized" -t 10000 -m none -- "$dotnet" "$work/bin/StaticRnn.Fuzz.dll" "$format" \
       > "$work/cmin-$format.log" 2>&1; then
+    known=$(for file in "$corpus"/*; do sha256sum "$file" | cut -c1-16; done)
     for file in "$minimized"/*; do
       [ -e "$file" ] || continue
-      cp "$file" "$corpus/$(sha256sum "$file" | cut -c1-16)"
+      hash=$(sha256sum "$file" | cut -c1-16)
+      # The seeds keep their own names (tests/StaticRnn.Fuzz/corpus/onnx/*.onnx): not copied again under their hash.
+      grep -qx "$hash" <<<"$known" || cp "$file" "$corpus/$hash"
     done
     echo "   corpus: $(ls "$corpus" | wc -l) files"
   else
