@@ -10,10 +10,11 @@ namespace StaticRnn.Generators.Tests.Weights;
 
 /// <summary>Every input the coverage-guided fuzzer kept (tests/StaticRnn.Fuzz/corpus) and every crash or hang it
 /// found (regressions), through the readers on each test run: each must give a file or an error, never throw,
-/// and a file's tensors must all convert. tools/fuzz.sh grows both folders.</summary>
+/// and a file's tensors must all convert. An .onnx file goes on through the importer, as in the generator
+/// (<see cref="OnnxFuzzTests.CheckContract"/>). tools/fuzz.sh grows both folders.</summary>
 public class FuzzCorpusTests
 {
-    public static IEnumerable<object[]> Formats => [["safetensors"], ["npy"], ["npz"]];
+    public static IEnumerable<object[]> Formats => [["safetensors"], ["npy"], ["npz"], ["onnx"]];
 
     [Theory]
     [MemberData(nameof(Formats))]
@@ -31,6 +32,14 @@ public class FuzzCorpusTests
         foreach (var file in files)
         {
             var bytes = File.ReadAllBytes(file);
+            if (format == "onnx")
+            {
+                if (OnnxFuzzTests.CheckContract(bytes, file).Outcome == OnnxFuzzTests.Outcome.Accepted)
+                    accepted++;
+                else
+                    rejected++;
+                continue;
+            }
             WeightFile? weights;
             WeightFileError? error;
             try
