@@ -35,7 +35,8 @@ internal static class OnnxFrontEnd
 
         var errors = diagnostics.Count(d => d.IsError);
         var layers = Agree(spec, import, diagnostics);
-        var inputName = model.Graph.Inputs.FirstOrDefault(i => model.Graph.Initializers.All(t => t.Name != i.Name))?.Name ?? "";
+        var initializers = new HashSet<string>(model.Graph.Initializers.Select(t => t.Name), StringComparer.Ordinal);
+        var inputName = model.Graph.Inputs.FirstOrDefault(i => !initializers.Contains(i.Name))?.Name ?? "";
 
         var sequenceLength = spec.SequenceLength ?? import.SequenceLength;
         if (spec.SequenceLength is { } declared && import.SequenceLength is { } fixedLength && declared != fixedLength)

@@ -87,7 +87,11 @@ internal sealed class OnnxImporter
         var importer = new OnnxImporter(model, path, location, externalFiles);
         var import = importer.Run();
         if (import is null)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OnnxGraphUnsupported, location, path, importer._error ?? "the graph describes no network"));
+        {
+            // Node and tensor names come from the file: control and invisible characters are shown as \u escapes.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OnnxGraphUnsupported, location, path,
+                Emit.Text.ForComment(importer._error ?? "the graph describes no network")));
+        }
         return import;
     }
 
