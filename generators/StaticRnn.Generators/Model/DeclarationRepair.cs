@@ -26,7 +26,8 @@ internal static class DeclarationRepair
             return false;
 
         var scratch = new List<DiagnosticInfo>();
-        if (WeightBinder.For(spec, file, scratch).ImplyDeclaration() is not { } implied)
+        var binder = WeightBinder.For(spec, file, scratch);
+        if (binder.ImplyDeclaration() is not { } implied)
             return false;
         var differing = Enumerable.Range(0, spec.Layers.Count).Where(i => !implied.Spec.Layers[i].Equals(spec.Layers[i])).ToList();
         var inputDiffers = implied.First is not null && implied.Spec.InputSize != spec.InputSize;
@@ -40,7 +41,6 @@ internal static class DeclarationRepair
             return false;
 
         var explained = new List<DiagnosticInfo>();
-        var binder = WeightBinder.For(spec, file, scratch);
         foreach (var i in differing)
         {
             // The layer as declared, given what the layers before it hand on in the file's version.

@@ -31,7 +31,6 @@ internal sealed class OnnxImporter
 
     private readonly OnnxModel _model;
     private readonly LocationInfo? _location;
-    private readonly string _path;
     private readonly Dictionary<string, Value> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<int, AxisRole> _roles = new();
     private readonly Dictionary<int, OnnxDimension> _inputDims = new();
@@ -57,11 +56,10 @@ internal sealed class OnnxImporter
     /// does not have it.</summary>
     private readonly Func<string, byte[]?>? _externalFiles;
 
-    private OnnxImporter(OnnxModel model, string path, LocationInfo? location, Func<string, byte[]?>? externalFiles)
+    private OnnxImporter(OnnxModel model, LocationInfo? location, Func<string, byte[]?>? externalFiles)
     {
         _externalFiles = externalFiles;
         _model = model;
-        _path = path;
         _location = location;
         _budget = BuildAllowance + BuildPerFileByte * model.FileLength;
     }
@@ -84,7 +82,7 @@ internal sealed class OnnxImporter
     public static Import? Read(OnnxModel model, string path, LocationInfo? location, List<DiagnosticInfo> diagnostics,
         Func<string, byte[]?>? externalFiles = null)
     {
-        var importer = new OnnxImporter(model, path, location, externalFiles);
+        var importer = new OnnxImporter(model, location, externalFiles);
         var import = importer.Run();
         if (import is null)
         {
@@ -142,7 +140,6 @@ internal sealed class OnnxImporter
         /// <summary>Every step's features reshaped into one row per sequence ([B, T, F] to [B, T*F]): only an output may be.</summary>
         public bool TimeFolded { get; init; }
 
-        public int IndexOf(AxisRole role) => Axes.ToList().FindIndex(a => a.Role == role);
         public int FeatureWidth => (int)(Axes[Axes.Count - 1].Size ?? 0);
     }
 
@@ -476,12 +473,10 @@ internal sealed class OnnxImporter
         {
             return x with { Axes = [axes[0], new Axis(AxisRole.Feature, -1, axes[1].Size is { } t ? t * x.FeatureWidth : null)], TimeFolded = true };
         }
-        // A stack of one direction dropped: [1, B, H] -> [B, H].
-        if (target.Length == axes.Count - 1 && axes.Count >= 3 && RoleOf(axes[0]) is AxisRole.Stack or AxisRole.One && axes[0].Size == 1
-            && target[target.Length - 1] is -1 or null || (target.Length == axes.Count - 1 && target[target.Length - 1] == x.FeatureWidth && axes[0].Size == 1))
-        {
+        // A leading axis of size 1 dropped, the features kept: [1, B, H] -> [B, H] (RemoveAxis says which roles may go).
+        var keepsFeatures = target[target.Length - 1] is -1 or null || target[target.Length - 1] == x.FeatureWidth;
+        if (target.Length == axes.Count - 1 && axes[0].Size == 1 && keepsFeatures)
             return RemoveAxis(node, x, 0);
-        }
         // Nothing changes: every dimension kept.
         if (target.Length == axes.Count)
         {
