@@ -58,21 +58,42 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Result)
             .Collect();
 
-        context.RegisterSourceOutput(results, static (context, results) =>
+        // Decoders: the decoder class and the encoder class it names, each with its weight file.
+        var decoders = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                DecoderSpecParser.RnnDecoderAttributeName,
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax,
+                static (context, cancellationToken) => DecoderSpecParser.Parse(context, cancellationToken))
+            .Where(static spec => spec is not null)
+            .Select(static (spec, _) => spec!)
+            .WithTrackingName(TrackingNames.DecoderSpec);
+
+        var decoderResults = decoders
+            .Combine(weightFiles)
+            .Combine(projectDirectory)
+            .Select(static (input, _) => DecoderInput.Resolve(input.Left.Left, input.Left.Right, input.Right))
+            .Select(static (input, cancellationToken) => GenerateDecoder(input, cancellationToken))
+            .WithTrackingName(TrackingNames.DecoderResult)
+            .Collect();
+
+        context.RegisterSourceOutput(results, static (context, results) => Report(context, results));
+        context.RegisterSourceOutput(decoderResults, static (context, results) => Report(context, results));
+    }
+
+    private static void Report(SourceProductionContext context, ImmutableArray<GenerationResult> results)
+    {
+        var hintNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var result in results)
         {
-            var hintNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var result in results)
+            foreach (var diagnostic in result.Diagnostics)
+                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            foreach (var source in result.Sources)
             {
-                foreach (var diagnostic in result.Diagnostics)
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
-                foreach (var source in result.Sources)
-                {
-                    // A class declared twice with [RnnModel] is already a compiler error; emit it once.
-                    if (hintNames.Add(source.HintName))
-                        context.AddSource(source.HintName, source.Text);
-                }
+                // A class declared twice with [RnnModel] is already a compiler error; emit it once.
+                if (hintNames.Add(source.HintName))
+                    context.AddSource(source.HintName, source.Text);
             }
-        });
+        }
     }
 
     /// <summary>Builds and emits one model. Never throws: anything unexpected becomes SRNN9999. A model with errors
@@ -83,41 +104,12 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         var diagnostics = new List<DiagnosticInfo>(spec.Diagnostics);
         try
         {
-            IReadOnlyList<LayerPlan>? plans;
-            WeightFile? file;
-            if (OnnxFrontEnd.IsOnnx(spec.WeightsPath))
-            {
-                // The graph declares the network: from here on it is a spec like any other, over PyTorch-named tensors.
-                if (WeightBytes(input, diagnostics) is not { } bytes || OnnxFrontEnd.Import(spec, bytes, diagnostics, input.Companion) is not { } import)
-                    return Failed(spec, diagnostics);
-                (spec, file) = import;
-                plans = ShapeChecker.Check(spec, diagnostics);
-                if (plans is null)
-                    return Failed(spec, diagnostics);
-            }
-            else
-            {
-                plans = ShapeChecker.Check(spec, diagnostics);
-                file = ReadWeightFile(input, diagnostics);
-                if (file is null)
-                    return Failed(spec, diagnostics);
-                // Where the file describes another declaration that compiles, the errors say what to write instead.
-                if (DeclarationRepair.Explain(spec, file, diagnostics) || plans is null)
-                    return Failed(spec, diagnostics);
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-
-            var layers = WeightBinder.For(spec, file, diagnostics).Bind(plans);
-            if (layers is null || diagnostics.Any(d => d.IsError))
+            // An ONNX graph's import completes the spec (sizes from the graph): the placeholder of a failed model uses it too.
+            if (Build(input, diagnostics, cancellationToken, out spec) is not { } network)
                 return Failed(spec, diagnostics);
-
-            var network = new Network(spec,
-                inputSize: layers[0] is EmbeddingLayer ? 1 : spec.InputSize!.Value,
-                vocabularySize: layers[0] is EmbeddingLayer embedding ? embedding.VocabularySize : 0,
-                layers);
             cancellationToken.ThrowIfCancellationRequested();
 
-            var hint = HintName(spec);
+            var hint = HintName(network.Spec);
             var sources = new[]
             {
                 new GeneratedSource(hint + ".g.cs", NetworkEmitter.Emit(network)),
@@ -130,6 +122,95 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, spec.Location, spec.FullName, $"{e.GetType().Name}: {e.Message}"));
             return Failed(spec, diagnostics);
+        }
+    }
+
+    /// <summary>Builds one encoder–decoder's decoder. The encoder is built again here from its declaration (the same code,
+    /// so the same network its own class has); its errors are reported on it, and here only as one SRNN0050.</summary>
+    internal static GenerationResult GenerateDecoder(DecoderInput input, CancellationToken cancellationToken)
+    {
+        var spec = input.Spec;
+        var model = spec.Model;
+        var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
+        try
+        {
+            if (spec.Encoder is null || input.Encoder is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderEncoderInvalid, model.LocationOf("encoder"), spec.EncoderName, model.ClassName,
+                    (spec.EncoderProblem ?? "it could not be read") + "; expected a static partial class marked [RnnModel] whose last layer is recurrent with ReturnSequences = true"));
+                return GenerationResult.Failed(diagnostics);
+            }
+            var encoderErrors = new List<DiagnosticInfo>();
+            var encoder = Build(input.Encoder, encoderErrors, cancellationToken, out _);
+            if (encoder is null)
+            {
+                var first = encoderErrors.FirstOrDefault(d => d.IsError);
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderEncoderInvalid, model.LocationOf("encoder"), spec.EncoderName, model.ClassName,
+                    $"it does not compile ({(first is null ? "see its errors" : first.Id + ", reported on it")}); fix the encoder first"));
+                return GenerationResult.Failed(diagnostics);
+            }
+            var file = ReadWeightFile(input.Decoder, diagnostics);
+            if (file is null || diagnostics.Any(d => d.IsError))
+                return GenerationResult.Failed(diagnostics);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            var decoder = DecoderBuilder.Build(spec, encoder, file, diagnostics);
+            if (decoder is null || diagnostics.Any(d => d.IsError))
+                return GenerationResult.Failed(diagnostics);
+
+            var hint = HintName(model);
+            var sources = new[]
+            {
+                new GeneratedSource(hint + ".g.cs", DecoderEmitter.Emit(decoder)),
+                new GeneratedSource(hint + ".Weights.g.cs", WeightsEmitter.Emit(decoder.Network, input.Decoder.File!.Hash, input.Decoder.File.ResourceName)),
+            };
+            return new GenerationResult(sources.ToEquatableArray(), diagnostics.ToEquatableArray());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, model.Location, model.FullName, $"{e.GetType().Name}: {e.Message}"));
+            return GenerationResult.Failed(diagnostics);
+        }
+    }
+
+    /// <summary>Parses the weight file (or imports the ONNX graph), checks the declaration against it and binds the layers;
+    /// null after reporting why not.</summary>
+    private static Network? Build(ModelInput input, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken, out ModelSpec spec)
+    {
+        spec = input.Spec;
+        {
+            IReadOnlyList<LayerPlan>? plans;
+            WeightFile? file;
+            if (OnnxFrontEnd.IsOnnx(spec.WeightsPath))
+            {
+                // The graph declares the network: from here on it is a spec like any other, over PyTorch-named tensors.
+                if (WeightBytes(input, diagnostics) is not { } bytes || OnnxFrontEnd.Import(spec, bytes, diagnostics, input.Companion) is not { } import)
+                    return null;
+                (spec, file) = import;
+                plans = ShapeChecker.Check(spec, diagnostics);
+                if (plans is null)
+                    return null;
+            }
+            else
+            {
+                plans = ShapeChecker.Check(spec, diagnostics);
+                file = ReadWeightFile(input, diagnostics);
+                if (file is null)
+                    return null;
+                // Where the file describes another declaration that compiles, the errors say what to write instead.
+                if (DeclarationRepair.Explain(spec, file, diagnostics) || plans is null)
+                    return null;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+
+            var layers = WeightBinder.For(spec, file, diagnostics).Bind(plans);
+            if (layers is null || diagnostics.Any(d => d.IsError))
+                return null;
+
+            return new Network(spec,
+                inputSize: layers[0] is EmbeddingLayer ? 1 : spec.InputSize!.Value,
+                vocabularySize: layers[0] is EmbeddingLayer embedding ? embedding.VocabularySize : 0,
+                layers);
         }
     }
 
@@ -231,6 +312,16 @@ internal static class TrackingNames
     public const string WeightFile = nameof(WeightFile);
     public const string Input = nameof(Input);
     public const string Result = nameof(Result);
+    public const string DecoderSpec = nameof(DecoderSpec);
+    public const string DecoderResult = nameof(DecoderResult);
+}
+
+/// <summary>A decoder declaration with its weight file, and its encoder's declaration with the encoder's.</summary>
+internal sealed record DecoderInput(DecoderSpec Spec, ModelInput Decoder, ModelInput? Encoder)
+{
+    public static DecoderInput Resolve(DecoderSpec spec, ImmutableArray<WeightFileInput> files, string? projectDirectory) =>
+        new(spec, ModelInput.Resolve(spec.Model, files, projectDirectory),
+            spec.Encoder is null ? null : ModelInput.Resolve(spec.Encoder, files, projectDirectory));
 }
 
 /// <summary>A model declaration with the weight file it names, once found.</summary>

@@ -145,3 +145,64 @@ public sealed class DropoutAttribute(float rate) : Attribute
     /// <summary>The training-time drop rate (ignored at inference).</summary>
     public float Rate { get; } = rate;
 }
+
+/// <summary>
+/// Marks a <c>static partial class</c> as the decoder of an encoder–decoder with Bahdanau attention, compiled like
+/// PyTorch's translation tutorial (<c>AttnDecoderRNN</c>): at each step the query is the decoder's previous h, the
+/// attention weights are a softmax over every source position, the recurrent layer reads [embedded previous token;
+/// context], and dense layers give the logits. The layers on the class: <see cref="EmbeddingAttribute"/>,
+/// <see cref="AttentionAttribute"/>, one <see cref="GruAttribute"/> or <see cref="LstmAttribute"/>, then
+/// <see cref="DenseAttribute"/>s; optionally a <see cref="BridgeAttribute"/>. The generator emits <c>Translate</c>
+/// (greedy and beam search), <c>State</c>, <c>Encode</c> and <c>DecodeStep</c>.
+/// </summary>
+/// <param name="weightsPath">The decoder's weight file, relative to the project file (often the encoder's file too).</param>
+/// <param name="encoder">The encoder: a class marked <see cref="RnnModelAttribute"/> whose last layer is recurrent with
+/// <c>ReturnSequences = true</c>. Its per-step outputs are the keys the decoder attends over.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnnDecoderAttribute(string weightsPath, Type encoder) : Attribute
+{
+    /// <summary>The weight file, relative to the project file.</summary>
+    public string WeightsPath { get; } = weightsPath;
+    /// <summary>The encoder class.</summary>
+    public Type Encoder { get; } = encoder;
+    /// <summary>The most tokens one translation writes (required, at least 1).</summary>
+    public int MaxLength { get; set; }
+    /// <summary>The token the decoder reads first (the tutorial's SOS).</summary>
+    public int StartToken { get; set; }
+    /// <summary>The token that ends a translation (the tutorial's EOS); it is written, then decoding stops.</summary>
+    public int EndToken { get; set; } = 1;
+}
+
+/// <summary>
+/// Bahdanau (additive) attention over the encoder's outputs: <c>scores = Va(tanh(Wa(query) + Ua(keys)))</c>,
+/// <c>weights = softmax(scores)</c>, <c>context = Σ weights · keys</c>. Tensors <c>{Weights}.Wa</c> [units, decoder
+/// hidden], <c>{Weights}.Ua</c> [units, encoder output width] and <c>{Weights}.Va</c> [1, units], each
+/// <c>.weight</c> and optionally <c>.bias</c> (PyTorch <c>nn.Linear</c>, as the tutorial's <c>BahdanauAttention</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AttentionAttribute(int units) : Attribute
+{
+    /// <summary>The size of the space queries and keys are projected into.</summary>
+    public int Units { get; } = units;
+    /// <summary>Name prefix of the attention's tensors; omitted, the generator picks the one group with Wa, Ua and Va.</summary>
+    public string? Weights { get; set; }
+}
+
+/// <summary>
+/// The decoder's initial state computed from the encoder's final states, as in Bahdanau et al. (<c>s0 = tanh(W h)</c>):
+/// needed when the encoder is bidirectional or its size or cell differs from the decoder's. The input is the encoder's
+/// top layer's final h of each direction, forward then backward (PyTorch's <c>cat(h_n[-2], h_n[-1])</c>); an LSTM
+/// decoder's initial c is computed the same way from the final c's. Tensors: <c>{Weights}.weight</c> [decoder hidden,
+/// directions × encoder hidden] and <c>{Weights}.bias</c>; for an LSTM decoder also <c>{CellWeights}.weight</c> and
+/// <c>.bias</c>. Without a bridge the decoder starts from the encoder's final state as it is (the tutorial).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BridgeAttribute : Attribute
+{
+    /// <summary>Name prefix of the bridge to the initial h (an <c>nn.Linear</c>).</summary>
+    public string? Weights { get; set; }
+    /// <summary>Name prefix of the bridge to an LSTM decoder's initial c; omitted, <c>{Weights}_cell</c>.</summary>
+    public string? CellWeights { get; set; }
+    /// <summary>Applied to the bridge's outputs: <see cref="Activation.Tanh"/> (Bahdanau et al.) or <see cref="Activation.None"/>.</summary>
+    public Activation Activation { get; set; } = Activation.Tanh;
+}

@@ -133,6 +133,27 @@ internal static class DiagnosticDescriptors
         "Size disagrees with the ONNX graph",
         "RnnModel.{0} is {1}, but the ONNX graph's input '{2}' has {3}; remove {0} (the graph gives it) or set it to {4}");
 
+    // Encoder–decoders.
+    public static readonly DiagnosticDescriptor DecoderEncoderInvalid = Error("SRNN0050",
+        "Decoder's encoder cannot be used",
+        "The encoder '{0}' of decoder '{1}' cannot be used: {2}");
+
+    public static readonly DiagnosticDescriptor DecoderLayout = Error("SRNN0051",
+        "Decoder layers not as expected",
+        "Decoder '{0}': {1}");
+
+    public static readonly DiagnosticDescriptor DecoderArgumentInvalid = Error("SRNN0052",
+        "Invalid decoder argument",
+        "RnnDecoder.{0} is {1}; expected {2}");
+
+    public static readonly DiagnosticDescriptor DecoderInitialState = Error("SRNN0053",
+        "Decoder cannot start from the encoder's final state",
+        "{0}; {1}");
+
+    public static readonly DiagnosticDescriptor AttentionWeightsNotFound = Error("SRNN0054",
+        "Attention tensors not found",
+        "{0} needs the tensors {1}; {2}");
+
     // Last resort: the generator never throws; anything unexpected becomes this.
     public static readonly DiagnosticDescriptor InternalError = Error("SRNN9999",
         "StaticRnn internal error",

@@ -111,6 +111,11 @@ internal static class NetworkEmitter
             ? $"/// <summary>Floats one sequence produces: SequenceLength steps of {network.Output.Width}, step after step.</summary>"
             : "/// <summary>Floats one sequence produces.</summary>");
         writer.Line($"public const int OutputSize = {network.OutputSize};");
+        if (FinalState.Of(network) is { } final)
+        {
+            writer.Line($"/// <summary>Floats of the last layer's final state: {Xml(final.Description)}.</summary>");
+            writer.Line($"public const int FinalStateSize = {final.Size};");
+        }
         if (network.HasStep)
         {
             writer.Line("/// <summary>Floats one <see cref=\"Step\"/> produces.</summary>");
@@ -129,19 +134,7 @@ internal static class NetworkEmitter
         var perSequence = ScratchLayout.ForForwardPass(network).PerSequence;
 
         writer.Line("/// <summary>Runs the network on one sequence.</summary>");
-        writer.Line(tokens
-            ? $"/// <param name=\"{input}\">SequenceLength tokens, each in 0 .. VocabularySize - 1.</param>"
-            : $"/// <param name=\"{input}\">SequenceLength × InputSize floats, time step after time step.</param>");
-        writer.Line("/// <param name=\"output\">Receives OutputSize floats.</param>");
-        writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
-        if (tokens)
-            writer.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A token is outside the vocabulary.</exception>");
-        writer.Line(Optimized);
-        writer.Open($"public static void Predict({inputType} {input}, {SpanOfFloat} output)");
-        writer.Line($"{Guard}.Length({input}.Length, SequenceLength{(tokens ? "" : " * InputSize")}, \"{inputWhat}\", nameof({input}));");
-        writer.Line($"{Guard}.Length(output.Length, OutputSize, \"OutputSize\", nameof(output));");
-        if (tokens)
-            writer.Line($"{Guard}.Tokens({input}, VocabularySize, nameof({input}));");
+        WriteSingleSequence(writer, tokens, input, inputWhat, $"public static void Predict({inputType} {input}, {SpanOfFloat} output)", finalState: false);
         if (network.MaskZero)
         {
             writer.Line($"PredictMasked({input}, lengths: default, output);");
@@ -153,6 +146,9 @@ internal static class NetworkEmitter
         }
         writer.Close();
         writer.Line();
+
+        if (FinalState.Of(network) is { } finalState)
+            WritePredictWithFinalState(writer, network, finalState, inputType, input, inputWhat, perSequence);
 
         writer.Line("/// <summary>Runs the network on any whole number of sequences stored back to back, advancing");
         writer.Line($"/// {Group} sequences at a time so that the weights loaded serve all of them.</summary>");
@@ -182,6 +178,46 @@ internal static class NetworkEmitter
         writer.Close();
         writer.Line();
         WriteLengths(writer, network, inputType, inputs, sequenceSize);
+    }
+
+    /// <summary>The parameters' documentation, the signature and the argument checks of a one-sequence <c>Predict</c>.</summary>
+    private static void WriteSingleSequence(SourceWriter writer, bool tokens, string input, string inputWhat, string signature, bool finalState)
+    {
+        writer.Line(tokens
+            ? $"/// <param name=\"{input}\">SequenceLength tokens, each in 0 .. VocabularySize - 1.</param>"
+            : $"/// <param name=\"{input}\">SequenceLength × InputSize floats, time step after time step.</param>");
+        writer.Line("/// <param name=\"output\">Receives OutputSize floats.</param>");
+        if (finalState)
+            writer.Line("/// <param name=\"finalState\">Receives FinalStateSize floats.</param>");
+        writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
+        if (tokens)
+            writer.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A token is outside the vocabulary.</exception>");
+        writer.Line(Optimized);
+        writer.Open(signature);
+        writer.Line($"{Guard}.Length({input}.Length, SequenceLength{(tokens ? "" : " * InputSize")}, \"{inputWhat}\", nameof({input}));");
+        writer.Line($"{Guard}.Length(output.Length, OutputSize, \"OutputSize\", nameof(output));");
+        if (finalState)
+            writer.Line($"{Guard}.Length(finalState.Length, FinalStateSize, \"FinalStateSize\", nameof(finalState));");
+        if (tokens)
+            writer.Line($"{Guard}.Tokens({input}, VocabularySize, nameof({input}));");
+    }
+
+    /// <summary><c>Predict</c> that also hands out the last layer's final state, as PyTorch returns <c>h_n</c> (and <c>c_n</c>)
+    /// beside the output: what an encoder passes to its decoder. The forward pass leaves each direction's state in the
+    /// scratch (<see cref="FinalState"/> says where); it is copied out.</summary>
+    private static void WritePredictWithFinalState(SourceWriter writer, Network network, FinalState final, string inputType, string input, string inputWhat, int perSequence)
+    {
+        var tokens = network.TakesTokens;
+        writer.Line("/// <summary>Runs the network on one sequence, as <see cref=\"Predict(" + (tokens ? "global::System.ReadOnlySpan{int}" : "global::System.ReadOnlySpan{float}") + ", global::System.Span{float})\"/>,");
+        writer.Line("/// and also writes the last layer's final state, as PyTorch returns it beside the output: " + Xml(final.Description) + ".</summary>");
+        WriteSingleSequence(writer, tokens, input, inputWhat, $"public static void Predict({inputType} {input}, {SpanOfFloat} output, {SpanOfFloat} finalState)", finalState: true);
+        WriteScratch(writer, "PredictScratch", perSequence);
+        writer.Line($"ForwardPass({input}, output, 1, scratch, lengths: default);");
+        writer.Comment("The last layer's state of each direction is still in the scratch: h first, c after the two halves of h.");
+        foreach (var (from, to, width) in final.Copies(ScratchLayout.ForForwardPass(network), network.SequenceLength))
+            writer.Line($"scratch.Slice({from}, {width}).CopyTo(finalState.Slice({to}, {width}));");
+        writer.Close();
+        writer.Line();
     }
 
     /// <summary>The entry points for sequences shorter than SequenceLength: <c>PredictBatch</c> with a length per
@@ -336,6 +372,8 @@ internal static class NetworkEmitter
         writer.Line("/// unoptimized code either way. Allocates its zero inputs and outputs; thread-safe.</summary>");
         writer.Open("public static void Warmup()");
         writer.Line($"Predict(new {element}[{sequence}], new float[OutputSize]);");
+        if (FinalState.Of(network) is not null)
+            writer.Line($"Predict(new {element}[{sequence}], new float[OutputSize], new float[FinalStateSize]);");
         writer.Comment($"{Group} sequences run the batch kernels' tiles, {Group + 3} also the per-sequence path after them.");
         writer.Line($"PredictBatch(new {element}[{Group + 3} * {sequence}], new float[{Group + 3} * OutputSize]);");
         writer.Comment("Sequences of their own lengths: the shortest is one step.");
@@ -524,11 +562,11 @@ internal static class NetworkEmitter
     /// <summary>The struct of constants a layer's kernels are specialized with: <c>Layer2Shape</c>, or per level of a stack
     /// <c>Layer2_L0Shape</c> (the first level reads the layer's input, the others the level below).</summary>
     public static string ShapeName(NetworkLayer layer, int stackIndex = 0) =>
-        layer is RecurrentLayer { Stack.Count: > 1 } ? $"Layer{layer.Number}_L{stackIndex}Shape" : $"Layer{layer.Number}Shape";
+        layer is RecurrentLayer { Stack.Count: > 1 } ? $"{layer.Stem}_L{stackIndex}Shape" : $"{layer.Stem}Shape";
 
     /// <summary>One struct of constants per dense layer and per level of each recurrent layer (see
     /// <c>StaticRnn.Runtime.IProjection</c> and <c>IRecurrentLayer</c>): the type arguments of its kernels.</summary>
-    private static void WriteShapes(SourceWriter writer, Network network)
+    public static void WriteShapes(SourceWriter writer, Network network)
     {
         const string Runtime = "global::StaticRnn.Runtime";
         writer.Line();
@@ -539,12 +577,11 @@ internal static class NetworkEmitter
             switch (layer)
             {
                 case DenseLayer dense:
-                    writer.Line();
-                    writer.Line($"/// <summary>Layer {layer.Number}, {Xml(layer.Title)}: {dense.Input.Width} inputs, {dense.Output.Width} units ({WeightPacking.Padded(dense.Output.Width)} with padding).</summary>");
-                    writer.Open($"private readonly struct {ShapeName(dense)} : {Runtime}.IProjection");
-                    writer.Line($"public static int Inputs => {dense.Input.Width};");
-                    writer.Line($"public static int Columns => {WeightPacking.Padded(dense.Output.Width)};");
-                    writer.Close();
+                    WriteDenseShape(writer, dense);
+                    break;
+                case AttentionLayer attention:
+                    WriteDenseShape(writer, attention.Query);
+                    WriteDenseShape(writer, attention.Keys);
                     break;
                 case RecurrentLayer recurrent:
                     var padded = WeightPacking.Padded(recurrent.HiddenSize);
@@ -567,6 +604,16 @@ internal static class NetworkEmitter
         }
     }
 
+    private static void WriteDenseShape(SourceWriter writer, DenseLayer dense)
+    {
+        writer.Line();
+        writer.Line($"/// <summary>Layer {dense.Number}, {Xml(dense.Title)}: {dense.Input.Width} inputs, {dense.Output.Width} units ({WeightPacking.Padded(dense.Output.Width)} with padding).</summary>");
+        writer.Open($"private readonly struct {ShapeName(dense)} : global::StaticRnn.Runtime.IProjection");
+        writer.Line($"public static int Inputs => {dense.Input.Width};");
+        writer.Line($"public static int Columns => {WeightPacking.Padded(dense.Output.Width)};");
+        writer.Close();
+    }
+
     /// <summary>
     /// Runs one cell (one direction of one level) of a recurrent layer over <paramref name="count"/> sequences: its input
     /// projection, <c>x · W_ih + b</c> for every step into <paramref name="gates"/>, then the recurrence. A small layer's
@@ -576,8 +623,9 @@ internal static class NetworkEmitter
     /// <param name="count">The number of sequences: "count" in the forward pass, "1" in Step.</param>
     /// <param name="lengths">The span of sequence lengths ("lengths" in the forward pass), or null where every sequence runs all steps (Step).</param>
     /// <param name="outputs">The output arguments: the span, its stride and this direction's offset.</param>
+    /// <param name="useRegisterKernel">Whether the layer's register kernel exists (a decoder has none).</param>
     public static void WriteCell(SourceWriter writer, RecurrentLayer layer, int k, RecurrentCell cell, string input, string gates, string state,
-        int steps, string rows, string count, string? lengths, string outputs)
+        int steps, string rows, string count, string? lengths, string outputs, bool useRegisterKernel = true)
     {
         var shape = ShapeName(layer, k);
         var reverse = cell.Backward ? "true" : "false";
@@ -587,7 +635,7 @@ internal static class NetworkEmitter
         var recurrent = lengths is null
             ? $"{FastKernels}.Recurrent<{shape}>({gates}, {Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)}, steps: {steps}, count: {count}, reverse: {reverse}, {state}, {outputs});"
             : $"{FastKernels}.RecurrentSequences<{shape}>({gates}, {Weights}.{cell.RecurrentWeights.Name}, {CellVectors(cell)}, steps: {steps}, count: {count}, {lengths}, reverse: {reverse}, {state}, {outputs});";
-        if (!RegisterKernelEmitter.Applies(layer))
+        if (!useRegisterKernel || !RegisterKernelEmitter.Applies(layer))
         {
             writer.Line(project);
             writer.Line(recurrent);

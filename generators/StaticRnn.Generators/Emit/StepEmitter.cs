@@ -84,12 +84,18 @@ internal static class StepEmitter
         writer.Line("return state;");
         writer.Close();
         writer.Line();
+        WriteValues(writer);
+        writer.Close();
+    }
+
+    /// <summary>The storage of a state struct: <c>Size</c> floats in one inline array.</summary>
+    public static void WriteValues(SourceWriter writer)
+    {
         writer.Line("[global::System.Runtime.CompilerServices.InlineArray(Size)]");
         writer.Open("private struct Values");
         writer.Line("#pragma warning disable CS0169, IDE0044, IDE0051 // the runtime lays out Size floats from this one field");
         writer.Line("private float _first;");
         writer.Line("#pragma warning restore CS0169, IDE0044, IDE0051");
-        writer.Close();
         writer.Close();
     }
 

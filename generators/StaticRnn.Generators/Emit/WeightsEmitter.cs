@@ -141,10 +141,13 @@ internal static class WeightsEmitter
                     yield return new(embedding.Table.Name, embedding.Table.Source, embedding.Table.Values, ReadOf(embedding.Table, "{0}"));
                     break;
                 case DenseLayer dense:
-                    int units = dense.Output.Width, inputs = dense.Input.Width;
-                    yield return new(WeightName(dense), $"{dense.Weight.Source}, transposed", WeightPacking.DenseMatrix(dense.Weight.Values, units, inputs),
-                        ReadOf(dense.Weight, $"{Packing}.DenseMatrix({{0}}, {units}, {inputs})"));
-                    yield return new(BiasName(dense), dense.Bias?.Source ?? "zero (the file has no bias)", WeightPacking.DenseBias(dense.Bias?.Values, units));
+                    foreach (var array in DenseArrays(dense))
+                        yield return array;
+                    break;
+                case AttentionLayer attention:
+                    foreach (var array in DenseArrays(attention.Query).Concat(DenseArrays(attention.Keys)))
+                        yield return array;
+                    yield return new(ScoreName(attention), $"{attention.Score.Source}, padded", WeightPacking.GateVector(attention.Score.Values, 1, attention.Units));
                     break;
                 case RecurrentLayer recurrent:
                     int gates = recurrent.Gates, hidden = recurrent.HiddenSize;
@@ -167,9 +170,19 @@ internal static class WeightsEmitter
         }
     }
 
-    public static string WeightName(DenseLayer layer) => $"Layer{layer.Number}_Weight";
+    private static IEnumerable<PackedArray> DenseArrays(DenseLayer dense)
+    {
+        int units = dense.Output.Width, inputs = dense.Input.Width;
+        yield return new(WeightName(dense), $"{dense.Weight.Source}, transposed", WeightPacking.DenseMatrix(dense.Weight.Values, units, inputs),
+            ReadOf(dense.Weight, $"{Packing}.DenseMatrix({{0}}, {units}, {inputs})"));
+        yield return new(BiasName(dense), dense.Bias?.Source ?? "zero (the file has no bias)", WeightPacking.DenseBias(dense.Bias?.Values, units));
+    }
 
-    public static string BiasName(DenseLayer layer) => $"Layer{layer.Number}_Bias";
+    public static string WeightName(DenseLayer layer) => $"{layer.Stem}_Weight";
+
+    public static string BiasName(DenseLayer layer) => $"{layer.Stem}_Bias";
+
+    public static string ScoreName(AttentionLayer layer) => $"{layer.Stem}Score";
 
     private static uint BitsOf(float value) => unchecked((uint)BitConverter.ToInt32(BitConverter.GetBytes(value), 0));
 }

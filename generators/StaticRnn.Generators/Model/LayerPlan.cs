@@ -6,14 +6,16 @@ namespace StaticRnn.Generators.Model;
 
 /// <summary>A layer whose arguments and position have been checked: what it takes and what it hands on.
 /// Weight binding turns each plan into a <see cref="NetworkLayer"/>.</summary>
-internal sealed record LayerPlan(LayerSpec Spec, int Number, Flow Input, Flow Output)
+/// <param name="TitleOverride">How messages name a part of a layer that is bound like a dense layer (an attention's
+/// projections, a decoder's bridge), e.g. "Attention(32), its query projection Wa".</param>
+internal sealed record LayerPlan(LayerSpec Spec, int Number, Flow Input, Flow Output, string? TitleOverride = null)
 {
     /// <summary>How messages name the layer, e.g. "layer 2, Lstm(13)".</summary>
     public string DisplayName => $"layer {Number}, {Title}";
 
     /// <summary>The declaration in short, with the options that differ from their defaults,
     /// e.g. "Lstm(13, Layers = 2, Bidirectional = true)".</summary>
-    public string Title => LayerText.Title(Spec);
+    public string Title => TitleOverride ?? LayerText.Title(Spec);
 }
 
 /// <summary>A layer declaration written out: as messages and comments name it, or as the C# attribute to write.</summary>

@@ -74,6 +74,9 @@ internal abstract class NetworkLayer(int number, string title, Flow input, Flow 
     public string Title { get; } = title;
     public Flow Input { get; } = input;
     public Flow Output { get; } = output;
+    /// <summary>The stem of the layer's generated names (weights, shape struct): "Layer2", or a part's own name such as
+    /// "AttentionQuery".</summary>
+    public string Stem { get; set; } = $"Layer{number}";
 }
 
 internal sealed class EmbeddingLayer(int number, string title, Flow output, int vocabularySize, Tensor table)
@@ -91,6 +94,17 @@ internal sealed class DenseLayer(int number, string title, Flow input, Flow outp
     /// <summary>[units, input] row-major (PyTorch <c>nn.Linear.weight</c>).</summary>
     public Tensor Weight { get; } = weight;
     public Tensor? Bias { get; } = bias;
+}
+
+/// <summary>A decoder's Bahdanau attention: the query projection Wa (of the decoder's h), the key projection Ua (of each
+/// encoder output), and the score vector Va (<c>[1, units]</c>, its bias dropped: a softmax ignores a shift).</summary>
+internal sealed class AttentionLayer(int number, string title, Flow input, Flow output, DenseLayer query, DenseLayer keys, Tensor score)
+    : NetworkLayer(number, title, input, output)
+{
+    public DenseLayer Query { get; } = query;
+    public DenseLayer Keys { get; } = keys;
+    public Tensor Score { get; } = score;
+    public int Units => Query.Output.Width;
 }
 
 internal sealed class DropoutLayer(int number, string title, Flow flow) : NetworkLayer(number, title, flow, flow);

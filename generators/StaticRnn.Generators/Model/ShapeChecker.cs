@@ -93,7 +93,7 @@ internal static class ShapeChecker
         _ => new Flow(layer.ReturnSequences, layer.Bidirectional && layer.MergeMode == MergeMode.Concat ? 2 * layer.Size : layer.Size),
     };
 
-    private static void CheckArguments(LayerSpec layer, int number, WeightConvention convention, List<DiagnosticInfo> diagnostics)
+    internal static void CheckArguments(LayerSpec layer, int number, WeightConvention convention, List<DiagnosticInfo> diagnostics)
     {
         var name = $"Layer {number}, {layer.Kind}";
         void Require(bool ok, string argument, string expected, object found)

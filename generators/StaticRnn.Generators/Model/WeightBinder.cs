@@ -42,9 +42,10 @@ internal abstract class WeightBinder
 
         // Bind every layer whose prefix is known, so the errors of all layers are reported together.
         var layers = new List<NetworkLayer>();
-        foreach (var plan in plans)
+        for (var i = 0; i < plans.Count; i++)
         {
-            var prefix = prefixes[plan.Number - 1];
+            var plan = plans[i];
+            var prefix = prefixes[i];
             if (prefix is null && plan.Spec.Kind != LayerKind.Dropout)
                 continue;
             NetworkLayer? layer = plan.Spec.Kind switch
@@ -141,8 +142,9 @@ internal abstract class WeightBinder
         ok = true;
 
         // Named prefixes first, so that a layer without one chooses among the groups nobody named.
-        foreach (var plan in plans)
+        for (var i = 0; i < plans.Count; i++)
         {
+            var plan = plans[i];
             if (plan.Spec.Kind == LayerKind.Dropout || plan.Spec.Weights is not { } named)
                 continue;
             if (!HasPrefix(named))
@@ -152,19 +154,20 @@ internal abstract class WeightBinder
                 ok = false;
                 continue;
             }
-            prefixes[plan.Number - 1] = named;
+            prefixes[i] = named;
             claimed.Add(named);
         }
 
-        foreach (var plan in plans)
+        for (var i = 0; i < plans.Count; i++)
         {
+            var plan = plans[i];
             if (plan.Spec.Kind == LayerKind.Dropout || plan.Spec.Weights is not null)
                 continue;
             var candidates = CandidatePrefixes(plan.Spec.Kind).Where(p => !claimed.Contains(p)).ToList();
             var fitting = candidates.Where(p => Fits(plan, p)).ToList();
             if (fitting.Count == 1)
             {
-                prefixes[plan.Number - 1] = fitting[0];
+                prefixes[i] = fitting[0];
                 claimed.Add(fitting[0]);
                 continue;
             }

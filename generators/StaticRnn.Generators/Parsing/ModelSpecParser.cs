@@ -35,7 +35,13 @@ internal static class ModelSpecParser
         // An attribute the compiler could not bind already has a compiler error; add nothing to it.
         if (modelAttribute?.AttributeConstructor is null || modelAttribute.ConstructorArguments.Length != 1)
             return null;
+        return ParseClass(type, declaration, modelAttribute, cancellationToken);
+    }
 
+    /// <summary>The class <paramref name="declaration"/> declares, with its model attribute (<c>[RnnModel]</c>, or
+    /// <c>[RnnDecoder]</c>, whose first argument is also the weight file) and the layer attributes on that declaration.</summary>
+    public static ModelSpec ParseClass(INamedTypeSymbol type, TypeDeclarationSyntax declaration, AttributeData modelAttribute, CancellationToken cancellationToken)
+    {
         var diagnostics = new List<DiagnosticInfo>();
         var classLocation = LocationInfo.From(declaration.Identifier.GetLocation());
 
@@ -119,7 +125,7 @@ internal static class ModelSpecParser
             MaskZero: kind == LayerKind.Embedding && Named("MaskZero", false));
     }
 
-    private static Dictionary<string, TypedConstant> NamedArguments(AttributeData attribute)
+    internal static Dictionary<string, TypedConstant> NamedArguments(AttributeData attribute)
     {
         var result = new Dictionary<string, TypedConstant>();
         foreach (var pair in attribute.NamedArguments)
@@ -128,7 +134,7 @@ internal static class ModelSpecParser
     }
 
     /// <summary>Maps each written argument (positional ones by their parameter name) to its location.</summary>
-    private static EquatableArray<ArgumentLocation> ArgumentLocationsOf(AttributeData attribute, AttributeSyntax? syntax)
+    internal static EquatableArray<ArgumentLocation> ArgumentLocationsOf(AttributeData attribute, AttributeSyntax? syntax)
     {
         if (syntax?.ArgumentList is null)
             return EquatableArray<ArgumentLocation>.Empty;

@@ -16,6 +16,13 @@ public static class Guard
             ThrowLength(actual, expected, what, parameterName);
     }
 
+    /// <summary>Throws unless <paramref name="actual"/> ≥ <paramref name="minimum"/>.</summary>
+    public static void AtLeast(int actual, int minimum, string what, string parameterName)
+    {
+        if (actual < minimum)
+            throw new ArgumentException($"{parameterName} must hold at least {what} = {minimum} values; it holds {actual}.", parameterName);
+    }
+
     /// <summary>Checks a batch: the input holds a whole number of sequences and the output room for all of them.
     /// Returns the number of sequences.</summary>
     public static int Batch(int inputLength, int sequenceSize, string inputName, int outputLength, int outputSize, string outputName)
