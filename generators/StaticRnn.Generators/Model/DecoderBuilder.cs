@@ -114,6 +114,14 @@ internal static class DecoderBuilder
         if (prefix is null)
             return null;
         var attentionTitle = $"Attention({units})";
+        // A wrong unit count would fail every attention tensor: one error, saying the count the file has.
+        if (file.Find(Join(prefix, "Wa.weight")) is { Shape.Count: 2 } wa && wa.Shape[0] != units)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorShapeMismatch, attentionSpec.LocationOf("units"),
+                $"layer {attentionSpec.Number}, {attentionTitle}", wa.Name, $"[{units}, {hidden}]", "units by the decoder's hidden size",
+                $"[{wa.Shape[0]}, {wa.Shape[1]}]", $"; did you mean [Attention({wa.Shape[0]}{(attentionSpec.Weights is null ? "" : ", Weights = \"" + attentionSpec.Weights + "\"")})]?"));
+            return null;
+        }
         LayerPlan Part(string suffix, int inputs, int outputs, string what) =>
             new(Dense(outputs, Join(prefix, suffix), Activation.None, attentionSpec.Location, attentionSpec.ArgumentLocations), attentionSpec.Number,
                 new Flow(false, inputs), new Flow(false, outputs), $"{attentionTitle}'s {what} {suffix}");

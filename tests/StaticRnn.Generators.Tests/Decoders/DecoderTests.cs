@@ -1,0 +1,182 @@
+using System.Collections.Generic;
+using System.Linq;
+using StaticRnn.Generators.Tests.Infrastructure;
+using StaticRnn.Generators.Tests.Weights;
+using Xunit;
+using static StaticRnn.Generators.Tests.Diagnostics.DiagnosticAssert;
+
+namespace StaticRnn.Generators.Tests.Decoders;
+
+/// <summary>
+/// [RnnDecoder] classes: the generated code of the tutorial's pair (a snapshot), and the build errors of decoders that do
+/// not fit their encoder or their weight file (SRNN0050-SRNN0054), each on the attribute at fault, saying what was
+/// expected, what was found, and the fix where the file implies it.
+/// </summary>
+public class DecoderTests
+{
+    private const string Path = "models/nmt.safetensors";
+
+    /// <summary>The tutorial's tensors: encoder.embedding, encoder.gru, decoder.embedding, decoder.attention.{Wa, Ua, Va},
+    /// decoder.gru (reading embedding + encoder hidden), decoder.out; sizes chosen so that no two agree by accident.</summary>
+    private static SafeTensorsBuilder Tutorial(int hidden = 8, int embedding = 6, int units = 5, int sourceVocabulary = 11, int targetVocabulary = 9,
+        bool bidirectional = false, string attention = "decoder.attention") =>
+        new SafeTensorsBuilder()
+            .EmbeddingTable("encoder.embedding", sourceVocabulary, embedding)
+            .Gru("encoder.gru", hidden, embedding, bidirectional: bidirectional)
+            .EmbeddingTable("decoder.embedding", targetVocabulary, embedding)
+            .Linear(attention + ".Wa", units, hidden)
+            .Linear(attention + ".Ua", units, hidden * (bidirectional ? 2 : 1))
+            .Linear(attention + ".Va", 1, units)
+            .Gru("decoder.gru", hidden, embedding + hidden * (bidirectional ? 2 : 1))
+            .Linear("decoder.out", targetVocabulary, hidden);
+
+    private static string Source(string encoderLayers, string decoderAttribute, params string[] decoderLayers) =>
+        "using StaticRnn;\nnamespace App;\n"
+        + $"[RnnModel(\"{Path}\", SequenceLength = 7)]\n[Embedding(11, 6, Weights = \"encoder.embedding\")]\n{encoderLayers}\n"
+        + "public static partial class Encoder { }\n"
+        + $"[{decoderAttribute}]\n" + string.Concat(decoderLayers.Select(l => "[" + l + "]\n"))
+        + "public static partial class Decoder { }\n";
+
+    private const string Decoder = "RnnDecoder(\"" + Path + "\", typeof(Encoder), MaxLength = 5, StartToken = 0, EndToken = 1)";
+    private const string EncoderGru = "[Gru(8, ReturnSequences = true, Weights = \"encoder.gru\")]";
+
+    private static readonly string[] TutorialLayers =
+    [
+        "Embedding(9, 6, Weights = \"decoder.embedding\")",
+        "Attention(5, Weights = \"decoder.attention\")",
+        "Gru(8, Weights = \"decoder.gru\")",
+        "Dense(9, Weights = \"decoder.out\")",
+    ];
+
+    private static GeneratorRun Run(string source, SafeTensorsBuilder file) => GeneratorHarness.Run(source, At(file.Build(), Path));
+
+    /// <summary>The decoder's errors, exactly these IDs; the encoder still compiles; nothing generated for the decoder; the
+    /// user's code gains no compiler diagnostic.</summary>
+    private static IReadOnlyList<Microsoft.CodeAnalysis.Diagnostic> DecoderFails(GeneratorRun run, params string[] ids)
+    {
+        NoCrash(run);
+        var diagnostics = run.GeneratorDiagnostics.ToList();
+        Assert.True(ids.Order().SequenceEqual(diagnostics.Select(d => d.Id).Order()), $"Expected [{string.Join(", ", ids)}], got:\n{Describe(diagnostics)}");
+        Assert.DoesNotContain(run.Sources.Keys, k => k.StartsWith("App.Decoder", System.StringComparison.Ordinal));
+        Assert.True(run.CompilationDiagnostics.IsEmpty, "Compilation diagnostics:\n" + Describe(run.CompilationDiagnostics));
+        return diagnostics;
+    }
+
+    [Fact]
+    public void The_tutorials_pair_compiles_and_its_code_reads_as_the_tutorial()
+    {
+        var run = Run(Source(EncoderGru, Decoder, TutorialLayers), Tutorial());
+        Succeeds(run, expectedSources: SourcesPerModel + 2);
+        Snapshot.Match(run.Sources["App.Decoder.g.cs"], "Decoder");
+    }
+
+    [Fact]
+    public void Attention_without_a_prefix_finds_the_one_group_of_Wa_Ua_and_Va()
+    {
+        var layers = TutorialLayers.Select(l => l.StartsWith("Attention") ? "Attention(5)" : l).ToArray();
+        Succeeds(Run(Source(EncoderGru, Decoder, layers), Tutorial(attention: "dec.attn")), expectedSources: SourcesPerModel + 2);
+    }
+
+    [Fact]
+    public void An_encoder_that_does_not_return_sequences_is_told_to()
+    {
+        var run = Run(Source("[Gru(8, Weights = \"encoder.gru\")]", Decoder, TutorialLayers), Tutorial());
+        var diagnostic = DecoderFails(run, "SRNN0050").Single();
+        LocatedAt(run, diagnostic, "typeof(Encoder)");
+        Says(diagnostic, "The encoder 'Encoder' of decoder 'Decoder' cannot be used", "ReturnSequences = true", "set ReturnSequences = true on its layer 2, Gru(8)");
+    }
+
+    [Fact]
+    public void An_encoder_type_that_is_not_a_model_is_an_error_on_typeof()
+    {
+        var source = Source(EncoderGru, Decoder.Replace("typeof(Encoder)", "typeof(System.String)"), TutorialLayers);
+        var run = Run(source, Tutorial());
+        var diagnostic = DecoderFails(run, "SRNN0050").Single();
+        LocatedAt(run, diagnostic, "typeof(System.String)");
+        Says(diagnostic, "The encoder 'string'", "it has no [RnnModel] attribute", "expected a static partial class marked [RnnModel]");
+    }
+
+    [Fact]
+    public void An_encoder_with_errors_is_named_once_on_the_decoder()
+    {
+        // Gru(9) does not fit the encoder's tensors: the encoder reports SRNN0011 (with the fix), the decoder one SRNN0050.
+        var run = Run(Source("[Gru(9, ReturnSequences = true, Weights = \"encoder.gru\")]", Decoder, TutorialLayers), Tutorial());
+        NoCrash(run);
+        var decoder = run.GeneratorDiagnostics.Single(d => d.Id == "SRNN0050");
+        Says(decoder, "it does not compile (SRNN0011, reported on it); fix the encoder first");
+        Assert.Contains(run.GeneratorDiagnostics, d => d.Id == "SRNN0011");
+    }
+
+    [Fact]
+    public void A_bidirectional_encoder_without_a_bridge_is_told_to_add_the_bridge_the_file_has()
+    {
+        var file = Tutorial(bidirectional: true).Linear("decoder.bridge", 8, 16);
+        var run = Run(Source("[Gru(8, Bidirectional = true, ReturnSequences = true, Weights = \"encoder.gru\")]", Decoder, TutorialLayers), file);
+        var diagnostic = DecoderFails(run, "SRNN0053").Single();
+        LocatedOn(run, diagnostic, "Gru(8, Weights = \"decoder.gru\")");
+        Says(diagnostic, "starts from the encoder's final state, two directions' h of 8", "needs h of 8",
+            "add [Bridge(Weights = \"decoder.bridge\")] (the weight file has 'decoder.bridge.weight' [8, 16])");
+
+        // With the bridge it compiles.
+        var layers = TutorialLayers.Append("Bridge(Weights = \"decoder.bridge\")").ToArray();
+        Succeeds(Run(Source("[Gru(8, Bidirectional = true, ReturnSequences = true, Weights = \"encoder.gru\")]", Decoder, layers), file),
+            expectedSources: SourcesPerModel + 2);
+    }
+
+    [Fact]
+    public void Missing_attention_tensors_say_what_was_expected_and_what_the_file_has()
+    {
+        var layers = TutorialLayers.Select(l => l.StartsWith("Attention") ? "Attention(5)" : l).ToArray();
+        var file = new SafeTensorsBuilder()
+            .EmbeddingTable("encoder.embedding", 11, 6).Gru("encoder.gru", 8, 6)
+            .EmbeddingTable("decoder.embedding", 9, 6).Linear("decoder.attn_w", 5, 8)
+            .Gru("decoder.gru", 8, 14).Linear("decoder.out", 9, 8);
+        var run = Run(Source(EncoderGru, Decoder, layers), file);
+        var diagnostic = DecoderFails(run, "SRNN0054").Single();
+        LocatedOn(run, diagnostic, "Attention(5)");
+        Says(diagnostic, "Layer 2, Attention(5) needs the tensors '<prefix>.Wa.weight' [5, 8], '<prefix>.Ua.weight' [5, 8] and '<prefix>.Va.weight' [1, 5]",
+            "the weight file has no group of Wa, Ua and Va", "'decoder.attn_w.weight'");
+    }
+
+    [Fact]
+    public void Attention_of_the_wrong_size_is_a_shape_error_naming_the_part()
+    {
+        var layers = TutorialLayers.Select(l => l.StartsWith("Attention") ? "Attention(7, Weights = \"decoder.attention\")" : l).ToArray();
+        var run = Run(Source(EncoderGru, Decoder, layers), Tutorial());
+        var diagnostic = DecoderFails(run, "SRNN0011").Single();
+        LocatedAt(run, diagnostic, "7");
+        Says(diagnostic, "layer 2, Attention(7) expects the tensor 'decoder.attention.Wa.weight' to have shape [7, 8]", "but it has shape [5, 8]",
+            "; did you mean [Attention(5, Weights = \"decoder.attention\")]?");
+    }
+
+    [Fact]
+    public void A_decoder_without_attention_or_dense_layers_says_what_it_expects()
+    {
+        var run = Run(Source(EncoderGru, Decoder, "Embedding(9, 6, Weights = \"decoder.embedding\")", "Gru(8, Weights = \"decoder.gru\")"), Tutorial());
+        var diagnostics = DecoderFails(run, "SRNN0051", "SRNN0051");
+        Assert.Contains(diagnostics, d => Message(d).Contains("expected at least one [Dense] after the recurrent layer"));
+        Assert.Contains(diagnostics, d => Message(d).Contains("expected one [Attention(units)]") && Message(d).Contains("found 0"));
+    }
+
+    [Fact]
+    public void A_bidirectional_decoder_layer_is_an_error_on_Bidirectional()
+    {
+        var layers = TutorialLayers.Select(l => l.StartsWith("Gru") ? "Gru(8, Bidirectional = true, Weights = \"decoder.gru\")" : l).ToArray();
+        var run = Run(Source(EncoderGru, Decoder, layers), Tutorial());
+        var diagnostic = DecoderFails(run, "SRNN0051").Single();
+        LocatedAt(run, diagnostic, "true");
+        Says(diagnostic, "one level and one direction; found Gru(8, Bidirectional = true)");
+    }
+
+    [Theory]
+    [InlineData("MaxLength = 0", "MaxLength", "RnnDecoder.MaxLength is 0; expected the most tokens one translation writes")]
+    [InlineData("MaxLength = 5, EndToken = 9", "EndToken", "RnnDecoder.EndToken is 9; expected a target token, 0 to 8")]
+    public void Decoder_arguments_out_of_range_are_errors_on_the_argument(string arguments, string argument, string message)
+    {
+        var attribute = $"RnnDecoder(\"{Path}\", typeof(Encoder), {arguments})";
+        var run = Run(Source(EncoderGru, attribute, TutorialLayers), Tutorial());
+        var diagnostic = DecoderFails(run, "SRNN0052").Single();
+        Assert.StartsWith(argument.Length > 0 ? arguments.Split(", ").Single(a => a.StartsWith(argument)).Split(" = ")[1] : "", LocatedText(run, diagnostic));
+        Says(diagnostic, message);
+    }
+}
