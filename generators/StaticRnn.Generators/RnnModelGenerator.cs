@@ -138,7 +138,7 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderEncoderInvalid, model.LocationOf("encoder"), spec.EncoderName, model.ClassName,
                     (spec.EncoderProblem ?? "it could not be read") + "; expected a static partial class marked [RnnModel] whose last layer is recurrent with ReturnSequences = true"));
-                return GenerationResult.Failed(diagnostics);
+                return FailedDecoder(spec, diagnostics);
             }
             var encoderErrors = new List<DiagnosticInfo>();
             var encoder = Build(input.Encoder, encoderErrors, cancellationToken, out _);
@@ -147,16 +147,16 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
                 var first = encoderErrors.FirstOrDefault(d => d.IsError);
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderEncoderInvalid, model.LocationOf("encoder"), spec.EncoderName, model.ClassName,
                     $"it does not compile ({(first is null ? "see its errors" : first.Id + ", reported on it")}); fix the encoder first"));
-                return GenerationResult.Failed(diagnostics);
+                return FailedDecoder(spec, diagnostics);
             }
             var file = ReadWeightFile(input.Decoder, diagnostics);
             if (file is null || diagnostics.Any(d => d.IsError))
-                return GenerationResult.Failed(diagnostics);
+                return FailedDecoder(spec, diagnostics);
             cancellationToken.ThrowIfCancellationRequested();
 
             var decoder = DecoderBuilder.Build(spec, encoder, file, diagnostics);
             if (decoder is null || diagnostics.Any(d => d.IsError))
-                return GenerationResult.Failed(diagnostics);
+                return FailedDecoder(spec, diagnostics);
 
             var hint = HintName(model);
             var sources = new[]
@@ -169,6 +169,24 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         catch (Exception e) when (e is not OperationCanceledException)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, model.Location, model.FullName, $"{e.GetType().Name}: {e.Message}"));
+            return FailedDecoder(spec, diagnostics);
+        }
+    }
+
+    /// <summary>The decoder's errors, and its public surface with throwing bodies where the class can take it.</summary>
+    private static GenerationResult FailedDecoder(DecoderSpec spec, List<DiagnosticInfo> diagnostics)
+    {
+        var errors = diagnostics.Where(d => d.IsError).ToList();
+        if (errors.Count == 0 || !PlaceholderEmitter.CanEmit(errors))
+            return GenerationResult.Failed(diagnostics);
+        try
+        {
+            var source = new GeneratedSource(HintName(spec.Model) + ".g.cs", PlaceholderEmitter.EmitDecoder(spec, errors));
+            return new GenerationResult(new[] { source }.ToEquatableArray(), diagnostics.ToEquatableArray());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, spec.Model.Location, spec.Model.FullName, $"{e.GetType().Name}: {e.Message}"));
             return GenerationResult.Failed(diagnostics);
         }
     }

@@ -71,6 +71,15 @@ internal static class ModelSpecParser
         foreach (var attribute in type.GetAttributes())
         {
             var name = attribute.AttributeClass?.ToDisplayString();
+            // [Attention] and [Bridge] only mean something on a decoder: on a model they would be silently ignored.
+            if (name is "StaticRnn.AttentionAttribute" or "StaticRnn.BridgeAttribute" && modelAttribute.AttributeClass?.ToDisplayString() == RnnModelAttributeName)
+            {
+                var misplaced = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotSupported, misplaced is null ? classLocation : LocationInfo.From(misplaced),
+                    $"[{attribute.AttributeClass!.Name.Replace("Attribute", "")}] on an [RnnModel]",
+                    "; it belongs on the decoder of an encoder-decoder: a class marked [RnnDecoder(weightsPath, typeof(Encoder))]"));
+                continue;
+            }
             if (name is null || !s_layerAttributes.TryGetValue(name, out var kind) || attribute.AttributeConstructor is null)
                 continue;
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;

@@ -50,16 +50,46 @@ public class DecoderTests
 
     private static GeneratorRun Run(string source, SafeTensorsBuilder file) => GeneratorHarness.Run(source, At(file.Build(), Path));
 
-    /// <summary>The decoder's errors, exactly these IDs; the encoder still compiles; nothing generated for the decoder; the
-    /// user's code gains no compiler diagnostic.</summary>
+    /// <summary>The decoder's errors, exactly these IDs; the decoder gets only its placeholder surface (members that throw,
+    /// naming the errors), which code using every member compiles against; the user's code gains no compiler diagnostic.</summary>
     private static IReadOnlyList<Microsoft.CodeAnalysis.Diagnostic> DecoderFails(GeneratorRun run, params string[] ids)
     {
         NoCrash(run);
         var diagnostics = run.GeneratorDiagnostics.ToList();
         Assert.True(ids.Order().SequenceEqual(diagnostics.Select(d => d.Id).Order()), $"Expected [{string.Join(", ", ids)}], got:\n{Describe(diagnostics)}");
-        Assert.DoesNotContain(run.Sources.Keys, k => k.StartsWith("App.Decoder", System.StringComparison.Ordinal));
+        var decoder = Assert.Single(run.Sources, s => s.Key.StartsWith("App.Decoder", System.StringComparison.Ordinal));
+        Assert.Equal("App.Decoder.g.cs", decoder.Key);
+        Assert.True(IsPlaceholder(decoder.Value), "Expected the decoder's placeholder, got:\n" + decoder.Value);
+        Assert.All(ids, id => Assert.Contains(id, decoder.Value, System.StringComparison.Ordinal));
         Assert.True(run.CompilationDiagnostics.IsEmpty, "Compilation diagnostics:\n" + Describe(run.CompilationDiagnostics));
         return diagnostics;
+    }
+
+    /// <summary>Code that uses every member of the decoder, as a user's program does.</summary>
+    private const string Uses = """
+        public static class Uses
+        {
+            public static void All()
+            {
+                var source = new int[App.Decoder.SourceLength];
+                var target = new int[App.Decoder.MaxLength];
+                App.Decoder.Translate(source, target);
+                App.Decoder.Translate(source, target, new float[App.Decoder.MaxLength * App.Decoder.SourceLength]);
+                App.Decoder.Translate(source, target, beamWidth: 2);
+                var state = default(App.Decoder.State);
+                App.Decoder.Encode(source, ref state);
+                App.Decoder.DecodeStep(ref state, App.Decoder.StartToken, new float[App.Decoder.VocabularySize], new float[App.Decoder.SourceLength]);
+                App.Decoder.Warmup();
+                _ = App.Decoder.EndToken;
+            }
+        }
+        """;
+
+    [Fact]
+    public void A_decoder_with_errors_still_lets_the_code_that_uses_it_compile()
+    {
+        var run = Run(Source("[Gru(8, Weights = \"encoder.gru\")]", Decoder, TutorialLayers) + Uses, Tutorial());
+        DecoderFails(run, "SRNN0050");
     }
 
     [Fact]
@@ -166,6 +196,16 @@ public class DecoderTests
         var diagnostic = DecoderFails(run, "SRNN0051").Single();
         LocatedAt(run, diagnostic, "true");
         Says(diagnostic, "one level and one direction; found Gru(8, Bidirectional = true)");
+    }
+
+    [Fact]
+    public void Attention_on_a_model_is_an_error_saying_where_it_belongs()
+    {
+        var run = Run(Source(EncoderGru + "\n[Attention(5)]", Decoder, TutorialLayers), Tutorial());
+        NoCrash(run);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "SRNN0036");
+        LocatedOn(run, diagnostic, "Attention(5)");
+        Says(diagnostic, "[Attention] on an [RnnModel] is not supported", "it belongs on the decoder of an encoder-decoder");
     }
 
     [Theory]
