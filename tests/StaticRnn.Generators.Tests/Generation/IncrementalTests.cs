@@ -56,6 +56,39 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void An_unrelated_edit_reuses_a_decoders_steps()
+    {
+        var directory = GeneratorHarness.NewProjectDirectory();
+        var weightFile = new GeneratorHarness.DiskAdditionalText(Path.Combine(directory, "nmt.safetensors"));
+        File.WriteAllBytes(weightFile.Path, new SafeTensorsBuilder()
+            .EmbeddingTable("encoder.embedding", 7, 4).Gru("encoder.gru", 3, 4)
+            .EmbeddingTable("decoder.embedding", 5, 4)
+            .Linear("decoder.attention.Wa", 2, 3).Linear("decoder.attention.Ua", 2, 3).Linear("decoder.attention.Va", 1, 2)
+            .Gru("decoder.gru", 3, 7).Linear("decoder.out", 5, 3).Build());
+        var compilation = GeneratorHarness.CreateCompilation("""
+            using StaticRnn;
+            [RnnModel("nmt.safetensors", SequenceLength = 4)]
+            [Embedding(7, 4, Weights = "encoder.embedding")]
+            [Gru(3, ReturnSequences = true, Weights = "encoder.gru")]
+            public static partial class Encoder { }
+            [RnnDecoder("nmt.safetensors", typeof(Encoder), MaxLength = 3)]
+            [Embedding(5, 4, Weights = "decoder.embedding")]
+            [Attention(2, Weights = "decoder.attention")]
+            [Gru(3, Weights = "decoder.gru")]
+            [Dense(5, Weights = "decoder.out")]
+            public static partial class Decoder { }
+            """);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver([weightFile], directory);
+        driver = driver.RunGenerators(compilation);
+        Assert.Equal(Diagnostics.DiagnosticAssert.SourcesPerModel + 2, driver.GetRunResult().GeneratedTrees.Length);
+
+        driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { int X => 1; }", GeneratorHarness.ParseOptions)));
+
+        Assert.All(Reasons(driver, TrackingNames.DecoderSpec), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.All(Reasons(driver, TrackingNames.DecoderResult), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+    }
+
+    [Fact]
     public void New_bytes_in_the_weight_file_regenerate_the_model()
     {
         var (driver, compilation, weightFile) = FirstRun();
