@@ -101,6 +101,27 @@ public class DecoderTests
     }
 
     [Fact]
+    public void A_feature_encoder_an_lstm_decoder_and_two_dense_layers_compile()
+    {
+        // Source of float features (a speech-like encoder), an LSTM pair of equal sizes (no bridge: c comes from c_n), a
+        // hidden dense layer with an activation before the logits.
+        var file = new SafeTensorsBuilder()
+            .Lstm("enc", 8, 3)
+            .EmbeddingTable("decoder.embedding", 9, 6)
+            .Linear("decoder.attention.Wa", 5, 8).Linear("decoder.attention.Ua", 5, 8).Linear("decoder.attention.Va", 1, 5, bias: false)
+            .Lstm("decoder.lstm", 8, 14).Linear("decoder.hidden", 10, 8).Linear("decoder.out", 9, 10);
+        var source = "using StaticRnn;\nnamespace App;\n"
+            + $"[RnnModel(\"{Path}\", SequenceLength = 7, InputSize = 3)]\n[Lstm(8, ReturnSequences = true, Weights = \"enc\")]\npublic static partial class Encoder {{ }}\n"
+            + $"[{Decoder}]\n[Embedding(9, 6, Weights = \"decoder.embedding\")]\n[Attention(5)]\n[Lstm(8, Weights = \"decoder.lstm\")]\n"
+            + "[Dense(10, Weights = \"decoder.hidden\", Activation = Activation.Relu)]\n[Dense(9, Weights = \"decoder.out\", Activation = Activation.LogSoftmax)]\n"
+            + "public static partial class Decoder { }\n"
+            + "public static class Uses { public static int Run() => App.Decoder.Translate(new float[App.Decoder.SourceLength * App.Decoder.SourceInputSize], new int[App.Decoder.MaxLength]); }\n";
+        var run = Run(source, file);
+        Succeeds(run, expectedSources: SourcesPerModel + 2);
+        Assert.Contains("final.Slice(8, 8).CopyTo(recurrent.Slice(32));", run.Sources["App.Decoder.g.cs"]);   // c0 = the encoder's c_n
+    }
+
+    [Fact]
     public void Attention_without_a_prefix_finds_the_one_group_of_Wa_Ua_and_Va()
     {
         var layers = TutorialLayers.Select(l => l.StartsWith("Attention") ? "Attention(5)" : l).ToArray();
