@@ -16,8 +16,8 @@ graph (ONNX's missing initial_h is zeros; see make_benchmark_models.strip_zero_i
 
 Checks: onnx.checker on both graphs, their input and output names, types and shapes, every weight of the file an
 initializer of one of them (the GRUs' gate-reordered, as make_benchmark_models checks), and that PyTorch's float64
-greedy decoding translates every benchmark sentence (SENTENCES, the list TranslateBenchmarks.cs encodes) to its ISO
-date. ONNX Runtime is not installed for Python here: the benchmark's GlobalSetup checks that ONNX Runtime's greedy
+greedy decoding translates every benchmark sentence (SENTENCES, written to Models/dates_sentences.tsv for
+TranslateBenchmarks.cs: the text, a tab, the ISO date) to its ISO date. ONNX Runtime is not installed for Python here: the benchmark's GlobalSetup checks that ONNX Runtime's greedy
 tokens equal StaticRnn's for every sentence.
 
 Deterministic: re-running rewrites byte-identical files.
@@ -47,8 +47,10 @@ WEIGHTS = os.path.join(ROOT, "samples", "Translator", "models", "dates.safetenso
 OUT = os.path.join(ROOT, "benchmarks", "StaticRnn.Benchmarks", "Models")
 HIDDEN = 64
 OPSET = 14
+SENTENCES_FILE = os.path.join(OUT, "dates_sentences.tsv")
 
-# The benchmark's source sentences (TranslateBenchmarks.Sentences): every format of random_date, and their ISO dates.
+# The benchmark's source sentences, every format of random_date, and their ISO dates; written to SENTENCES_FILE, which
+# TranslateBenchmarks reads.
 SENTENCES = [
     ("fri 28 jan 2033", "2033-01-28"),
     ("december 6, 1997", "1997-12-06"),
@@ -143,6 +145,8 @@ def main():
             tokens, _ = greedy(model64, encode_source(text))
             assert tokens == encode_target(iso), (text, iso, tokens)
     print(f"PyTorch float64 greedy: {len(SENTENCES)}/{len(SENTENCES)} benchmark sentences translated exactly")
+    with open(SENTENCES_FILE, "w", newline="\n") as f:
+        f.writelines(f"{text}\t{iso}\n" for text, iso in SENTENCES)
 
     F, I = onnx.TensorProto.FLOAT, onnx.TensorProto.INT64
     source = torch.tensor([encode_source(SENTENCES[0][0])], dtype=torch.long)
