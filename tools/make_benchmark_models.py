@@ -165,7 +165,7 @@ def strip_zero_initial_states(model):
     """Drops the zero initial states the exporter builds for every LSTM/GRU/RNN node.
 
     Without h0/c0 arguments torch.onnx.export computes zeros of shape [layers, batch, H] at run
-    time (Shape -> Gather -> Concat -> ConstantOfShape, sliced per layer) and feeds them as initial_h / initial_c.
+    time (Shape -> Gather -> Concat -> ConstantOfShape, sliced per layer; or a zero Constant Expanded) and feeds them as initial_h / initial_c.
     ONNX defines a missing initial_h / initial_c as zeros, so the inputs are removed and the
     subgraph that made them pruned: the same computation, with fewer operators per call
     for ONNX Runtime. Returns the number of state inputs removed."""
@@ -177,8 +177,10 @@ def strip_zero_initial_states(model):
         if name in inits:
             return not np.any(numpy_helper.to_array(inits[name]))
         node = producers.get(name)
-        if node is not None and node.op_type in ("Slice", "Squeeze", "Unsqueeze", "Reshape", "Identity"):
+        if node is not None and node.op_type in ("Slice", "Squeeze", "Unsqueeze", "Reshape", "Identity", "Expand"):
             return is_zero(node.input[0])  # a piece of zeros (multi-layer stacks slice one [L, B, H] zeros)
+        if node is not None and node.op_type == "Constant":  # zeros broadcast by Expand (a GRU exported alone)
+            return all(a.name == "value" and not np.any(numpy_helper.to_array(a.t)) for a in node.attribute)
         if node is None or node.op_type != "ConstantOfShape":
             return False
         for attr in node.attribute:

@@ -10,9 +10,11 @@ namespace StaticRnn.Benchmarks;
 /// case from a project it generates under bin/, so both are tried.</summary>
 public static class ModelFiles
 {
-    public static string Onnx(string name)
+    public static string Onnx(string name) => Find(name + ".onnx");
+
+    /// <summary>Models/&lt;file&gt;, looked for as <see cref="Onnx"/> says.</summary>
+    public static string Find(string file)
     {
-        var file = name + ".onnx";
         var candidates = new[]
         {
             Path.Combine(AppContext.BaseDirectory, "Models", file),

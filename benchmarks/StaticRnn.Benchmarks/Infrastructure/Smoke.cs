@@ -100,7 +100,7 @@ public static class Smoke
         [
             "SineRnnBenchmarks", "SineLstmBenchmarks", "SineGruBenchmarks", "Lstm16x64Benchmarks", "Gru16x64Benchmarks",
             "Lstm64x128Benchmarks", "Gru64x128Benchmarks", "SentimentBenchmarks", "CharLstmStepBenchmarks",
-            "TinyLstmBenchmarks", "FmaPeakBenchmarks",
+            "TinyLstmBenchmarks", "TranslateBenchmarks", "FmaPeakBenchmarks",
         ];
         var i = Array.IndexOf(order, t.Name);
         return i < 0 ? order.Length : i;
