@@ -52,3 +52,18 @@ public static partial class Sentiment { }
 [Lstm(128, Layers = 2, Weights = "rnn")]
 [Dense(65, Weights = "fc")]
 public static partial class CharLstm { }
+
+// The Translator sample's encoder-decoder (samples/Translator/Models.cs): its "predict" is Translate of one date,
+// its "step" one DecodeStep.
+
+[RnnModel("../../samples/Translator/models/dates.safetensors", SequenceLength = 30)]
+[Embedding(39, 64, Weights = "encoder.embedding")]
+[Gru(64, ReturnSequences = true, Weights = "encoder.gru")]
+public static partial class DateEncoder { }
+
+[RnnDecoder("../../samples/Translator/models/dates.safetensors", typeof(DateEncoder), MaxLength = 12, StartToken = 0, EndToken = 1)]
+[Embedding(13, 64, Weights = "decoder.embedding")]
+[Attention(64, Weights = "decoder.attention")]
+[Gru(64, Weights = "decoder.gru")]
+[Dense(13, Weights = "decoder.out")]
+public static partial class DateDecoder { }

@@ -42,7 +42,7 @@ namespace StaticRnn.ColdStart
     {
         public const int Batch = 64;
 
-        public static readonly string[] Names = ["sine_rnn", "sine_lstm", "sine_gru", "lstm_16_64", "gru_16_64", "lstm_64_128", "gru_64_128", "sentiment", "char_lstm"];
+        public static readonly string[] Names = ["sine_rnn", "sine_lstm", "sine_gru", "lstm_16_64", "gru_16_64", "lstm_64_128", "gru_64_128", "sentiment", "char_lstm", "dates"];
 
         public static ModelCase Get(string name) => name switch
         {
@@ -64,6 +64,7 @@ namespace StaticRnn.ColdStart
                 (x, y) => Sentiment.Predict(x, y), (x, y) => Sentiment.PredictBatch(x, y), TokenStepper<Sentiment.State>((ref Sentiment.State s, int t, Span<float> y) => Sentiment.Step(ref s, t, y))),
             "char_lstm" => Tokens(name, 100, CharLstm.VocabularySize, CharLstm.OutputSize, CharLstm.StepOutputSize,
                 null, null, TokenStepper<CharLstm.State>((ref CharLstm.State s, int t, Span<float> y) => CharLstm.Step(ref s, t, y))),
+            "dates" => Dates(),
             _ => throw new ArgumentException($"Unknown model '{name}'; known: {string.Join(", ", Names)}."),
         };
 
@@ -105,6 +106,45 @@ namespace StaticRnn.ColdStart
                     step(ref state, tokens[t++], y);
                 };
             };
+
+        /// <summary>The encoder-decoder: "predict" translates "saturday 17 june 1989" greedily; "step" is one DecodeStep,
+        /// MaxLength of them from one encoded state, then from it again.</summary>
+        private static ModelCase Dates()
+        {
+            // The sample's tokens: 0 padding, 1 EOS, then " ,-./0123456789" and the letters in order.
+            const string Characters = " ,-./0123456789abcdefghijlmnoprstuvwy";
+            var text = "saturday 17 june 1989";
+            var source = new int[DateDecoder.SourceLength];
+            for (var i = 0; i < text.Length; i++)
+                source[i] = 2 + Characters.IndexOf(text[i]);
+            source[text.Length] = 1;
+            var target = new int[DateDecoder.MaxLength];
+            var encoded = default(DateDecoder.State);
+            var state = default(DateDecoder.State);
+            var logits = new float[DateDecoder.VocabularySize];
+            var weights = new float[DateDecoder.SourceLength];
+            var steps = DateDecoder.MaxLength;
+            var token = DateDecoder.StartToken;
+            var isEncoded = false;
+            return new ModelCase("dates",
+                () => DateDecoder.Translate(source, target),
+                () => throw new NotSupportedException("dates: no batch case"),
+                () =>
+                {
+                    if (steps == DateDecoder.MaxLength)
+                    {
+                        if (!isEncoded)
+                            DateDecoder.Encode(source, ref encoded);
+                        isEncoded = true;
+                        state = encoded;
+                        steps = 0;
+                        token = DateDecoder.StartToken;
+                    }
+                    DateDecoder.DecodeStep(ref state, token, logits, weights);
+                    token = Sampling.ArgMax(logits);
+                    steps++;
+                });
+        }
 
         private static ModelCase Floats(string name, int steps, int inputSize, int outputSize, int stepOutputSize,
             Run<float> predict, Run<float> batch, Func<float[], int, int, int, Action> stepper)
@@ -263,7 +303,7 @@ namespace StaticRnn.ColdStart
             {
                 foreach (var entry in entries)
                 {
-                    if (model == "char_lstm" && entry != "step")
+                    if ((model == "char_lstm" && entry != "step") || (model == "dates" && entry == "batch"))
                         continue;
                     var results = new List<JsonElement>();
                     for (var r = 0; r < runs; r++)

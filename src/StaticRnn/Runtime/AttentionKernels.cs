@@ -35,6 +35,7 @@ public static class AttentionKernels
         FastKernels.Activate(weights, rows: 1, count: weights.Length, stride: weights.Length, Activation.Softmax);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores<T>(ReadOnlySpan<float> query, ReadOnlySpan<float> keyProjections, ReadOnlySpan<float> scoreVector, int paddedUnits, Span<float> scores)
         where T : struct, ISimd<T>
     {
@@ -74,6 +75,7 @@ public static class AttentionKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Context<T>(ReadOnlySpan<float> weights, ReadOnlySpan<float> keys, Span<float> context) where T : struct, ISimd<T>
     {
         var width = context.Length;

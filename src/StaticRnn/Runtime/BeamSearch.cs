@@ -65,6 +65,7 @@ public sealed class BeamSearch
 
     /// <summary>Searches from <paramref name="initialState"/> and the start token; writes the best hypothesis's tokens
     /// (the end token included, if it ended) to <paramref name="target"/> and returns how many.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int Run<TStep>(ReadOnlySpan<float> memory, ReadOnlySpan<float> initialState, int startToken, int endToken, Span<int> target)
         where TStep : IDecoderStep
     {
@@ -137,6 +138,7 @@ public sealed class BeamSearch
         return length;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static double LogSumExp(ReadOnlySpan<float> logits)
     {
         var max = double.NegativeInfinity;

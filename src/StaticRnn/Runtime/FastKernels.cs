@@ -288,6 +288,7 @@ public static class FastKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Activate<T>(Span<float> values, Activation activation) where T : struct, ISimd<T>
     {
         ref var v = ref MemoryMarshal.GetReference(values);
@@ -317,6 +318,8 @@ public static class FastKernels
         _ => x,
     };
 
+    // Optimized at once like every kernel: a tier-0 softmax ran the first calls of softmax heads and attention 2-5x slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Softmax(Span<float> values)
     {
         var max = float.NegativeInfinity;
@@ -334,6 +337,7 @@ public static class FastKernels
     }
 
     /// <summary>x - max - log(sum(exp(x - max))): never the log of a rounded-to-zero probability.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LogSoftmax(Span<float> values)
     {
         var max = float.NegativeInfinity;
