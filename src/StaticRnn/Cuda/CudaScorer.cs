@@ -412,8 +412,10 @@ public sealed class CudaScorer : IDisposable
         var weights = _weights;
         var count = sequences;
         var staged = _stagedFloats;
-        // kernelParams: one pointer to each argument's value, in the kernel's parameter order.
-        var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count, &staged };
+        ulong lengths = 0;   // a null pointer: every sequence runs all its steps
+        // kernelParams: one pointer to each argument's value, in the kernel's parameter order. The driver reads as
+        // many as the kernel declares, so a kernel without the last (lengths) still launches.
+        var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count, &staged, &lengths };
         var blocks = (uint)(((long)sequences + _kernel.SequencesPerBlock - 1) / _kernel.SequencesPerBlock);
         Check(cuLaunchKernel(_function, blocks, 1, 1, (uint)_kernel.ThreadsPerBlock, 1, 1, (uint)LaunchSharedBytes,
             stream, arguments, null), "cuLaunchKernel");
