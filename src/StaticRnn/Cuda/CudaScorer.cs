@@ -279,6 +279,26 @@ public sealed class CudaScorer : IDisposable
         return count;
     }
 
+    /// <summary>Checks a float-feature batch of sequences of their own lengths, as the CPU's
+    /// <c>PredictBatch(inputs, lengths, outputs)</c> does; returns the number of sequences.</summary>
+    internal static int ValidateFeatures(CudaKernelDefinition kernel, int inputLength, ReadOnlySpan<int> lengths, int outputLength)
+    {
+        var count = ValidateFeatures(kernel, inputLength, outputLength);
+        Guard.Lengths(lengths, count, kernel.SequenceLength, "lengths");
+        return count;
+    }
+
+    /// <summary>Checks a token batch of sequences of their own lengths: the tokens within each length (the padding
+    /// after it is not read); returns the number of sequences.</summary>
+    internal static int ValidateTokens(CudaKernelDefinition kernel, ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int outputLength)
+    {
+        CheckOverload(kernel, tokens: true);
+        var count = Guard.Batch(tokens.Length, kernel.InputsPerSequence, "tokens", outputLength, kernel.OutputSize, "outputs");
+        Guard.Lengths(lengths, count, kernel.SequenceLength, "lengths");
+        Guard.Tokens(tokens, lengths, kernel.SequenceLength, kernel.VocabularySize, "tokens");
+        return count;
+    }
+
     /// <summary>Throws <see cref="InvalidOperationException"/> when the overload called (tokens or features) is not
     /// the kind of input the model takes.</summary>
     internal static void CheckOverload(CudaKernelDefinition kernel, bool tokens)
@@ -304,7 +324,19 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateFeatures(_kernel, inputs.Length, outputs.Length);
         if (count > 0)
-            RunLocked(inputs, outputs, count, CancellationToken.None);
+            RunLocked(inputs, default, outputs, count, CancellationToken.None);
+    }
+
+    /// <summary>Scores sequences of their own lengths, each padded to the model's <c>SequenceLength</c>, as the CPU's
+    /// <c>PredictBatch(inputs, lengths, outputs)</c> does (PyTorch's packed sequences): sequence i runs its first
+    /// <c>lengths[i]</c> steps; the padding is never read.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A length is less than 1 or more than <c>SequenceLength</c>.</exception>
+    public void Score(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs)
+    {
+        ThrowIfDisposed();
+        var count = ValidateFeatures(_kernel, inputs.Length, lengths, outputs.Length);
+        if (count > 0)
+            RunLocked(inputs, lengths, outputs, count, CancellationToken.None);
     }
 
     /// <summary>Scores every sequence of token ids in <paramref name="tokens"/> (each <see cref="InputsPerSequence"/>
@@ -314,7 +346,20 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateTokens(_kernel, tokens, outputs.Length);
         if (count > 0)
-            RunLocked(MemoryMarshal.Cast<int, float>(tokens), outputs, count, CancellationToken.None);
+            RunLocked(MemoryMarshal.Cast<int, float>(tokens), default, outputs, count, CancellationToken.None);
+    }
+
+    /// <summary>Scores token sequences of their own lengths, each padded to the model's <c>SequenceLength</c>; see
+    /// <see cref="Score(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float})"/>. Tokens past a length need not be in
+    /// the vocabulary. A <c>MaskZero</c> model also masks token 0 within each length.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A length is less than 1 or more than <c>SequenceLength</c>, or a
+    /// token within a length is not in the vocabulary.</exception>
+    public void Score(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, Span<float> outputs)
+    {
+        ThrowIfDisposed();
+        var count = ValidateTokens(_kernel, tokens, lengths, outputs.Length);
+        if (count > 0)
+            RunLocked(MemoryMarshal.Cast<int, float>(tokens), lengths, outputs, count, CancellationToken.None);
     }
 
     /// <summary>
@@ -327,8 +372,20 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateFeatures(_kernel, inputs.Length, outputs.Length);
         if (count == 0)
-            return cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
-        return Task.Run(() => RunLocked(inputs.Span, outputs.Span, count, cancellationToken), cancellationToken);
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(inputs.Span, default, outputs.Span, count, cancellationToken), cancellationToken);
+    }
+
+    /// <summary><see cref="Score(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float})"/> on a thread-pool thread; see
+    /// <see cref="ScoreAsync(ReadOnlyMemory{float}, Memory{float}, CancellationToken)"/>. No buffer may change until the
+    /// task completes.</summary>
+    public Task ScoreAsync(ReadOnlyMemory<float> inputs, ReadOnlyMemory<int> lengths, Memory<float> outputs, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var count = ValidateFeatures(_kernel, inputs.Length, lengths.Span, outputs.Length);
+        if (count == 0)
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(inputs.Span, lengths.Span, outputs.Span, count, cancellationToken), cancellationToken);
     }
 
     /// <summary><see cref="Score(ReadOnlySpan{int}, Span{float})"/> on a thread-pool thread; see
@@ -338,29 +395,48 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateTokens(_kernel, tokens.Span, outputs.Length);
         if (count == 0)
-            return cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
-        return Task.Run(() => RunLocked(MemoryMarshal.Cast<int, float>(tokens.Span), outputs.Span, count, cancellationToken),
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(MemoryMarshal.Cast<int, float>(tokens.Span), default, outputs.Span, count, cancellationToken),
             cancellationToken);
     }
 
+    /// <summary><see cref="Score(ReadOnlySpan{int}, ReadOnlySpan{int}, Span{float})"/> on a thread-pool thread; see
+    /// <see cref="ScoreAsync(ReadOnlyMemory{float}, Memory{float}, CancellationToken)"/>. No buffer may change until the
+    /// task completes.</summary>
+    public Task ScoreAsync(ReadOnlyMemory<int> tokens, ReadOnlyMemory<int> lengths, Memory<float> outputs, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var count = ValidateTokens(_kernel, tokens.Span, lengths.Span, outputs.Length);
+        if (count == 0)
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(MemoryMarshal.Cast<int, float>(tokens.Span), lengths.Span, outputs.Span, count, cancellationToken),
+            cancellationToken);
+    }
+
+    /// <summary>The task of an empty batch.</summary>
+    private static Task Finished(CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+
     // Token ids travel as their bit patterns in a float span: the host only copies them, the kernel reads ints.
-    private void RunLocked(ReadOnlySpan<float> inputs, Span<float> outputs, int count, CancellationToken cancellationToken)
+    // Empty lengths: every sequence runs all its steps (the kernel gets a null pointer).
+    private void RunLocked(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs, int count, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             ThrowIfDisposed();
             MakeCurrent();
-            RunPipeline(inputs, outputs, count, cancellationToken);
+            RunPipeline(inputs, lengths, outputs, count, cancellationToken);
         }
     }
 
     /// <summary>
     /// Chunks alternate between two slots, each with its own stream, pinned staging buffers and device buffers.
     /// For each chunk: wait for the slot's previous chunk and hand its outputs over, stage the inputs in pinned
-    /// memory, then queue copy-in, kernel and copy-out on the slot's stream. The other slot's work runs meanwhile,
-    /// so copies overlap kernels.
+    /// memory (and the chunk's lengths, when given), then queue copy-in, kernel and copy-out on the slot's stream. The
+    /// other slot's work runs meanwhile, so copies overlap kernels.
     /// </summary>
-    private unsafe void RunPipeline(ReadOnlySpan<float> inputs, Span<float> outputs, int count, CancellationToken cancellationToken)
+    private unsafe void RunPipeline(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs, int count,
+        CancellationToken cancellationToken)
     {
         var perInput = _kernel.InputsPerSequence;
         var chunk = Math.Min(_chunkSequences, count);
@@ -377,7 +453,15 @@ public sealed class CudaScorer : IDisposable
                 inputs.Slice(start * perInput, n * perInput).CopyTo(new Span<float>((void*)slot.HostInputs, n * perInput));
                 Check(cuMemcpyHtoDAsync_v2(slot.DeviceInputs, (void*)slot.HostInputs, (nuint)n * (nuint)perInput * sizeof(float),
                     slot.Stream()), "cuMemcpyHtoDAsync_v2");
-                Launch(slot.DeviceInputs, slot.DeviceOutputs, slot.Scratch, n, slot.Stream());
+                ulong chunkLengths = 0;
+                if (!lengths.IsEmpty)
+                {
+                    lengths.Slice(start, n).CopyTo(new Span<int>((void*)slot.HostLengths, n));
+                    Check(cuMemcpyHtoDAsync_v2(slot.DeviceLengths, (void*)slot.HostLengths, (nuint)n * sizeof(int), slot.Stream()),
+                        "cuMemcpyHtoDAsync_v2");
+                    chunkLengths = slot.DeviceLengths;
+                }
+                Launch(slot.DeviceInputs, slot.DeviceOutputs, slot.Scratch, chunkLengths, n, slot.Stream());
                 Check(cuMemcpyDtoHAsync_v2((void*)slot.HostOutputs, slot.DeviceOutputs, (nuint)n * (nuint)OutputSize * sizeof(float),
                     slot.Stream()), "cuMemcpyDtoHAsync_v2");
                 slot.PendingStart = start;
@@ -406,13 +490,13 @@ public sealed class CudaScorer : IDisposable
         slot.PendingCount = 0;
     }
 
-    /// <summary>Launches the kernel over <paramref name="sequences"/> sequences (at most one launch's worth).</summary>
-    private unsafe void Launch(ulong inputs, ulong outputs, ulong scratch, int sequences, nint stream)
+    /// <summary>Launches the kernel over <paramref name="sequences"/> sequences (at most one launch's worth), of the
+    /// lengths at <paramref name="lengths"/> (0, a null pointer: all full length).</summary>
+    private unsafe void Launch(ulong inputs, ulong outputs, ulong scratch, ulong lengths, int sequences, nint stream)
     {
         var weights = _weights;
         var count = sequences;
         var staged = _stagedFloats;
-        ulong lengths = 0;   // a null pointer: every sequence runs all its steps
         // kernelParams: one pointer to each argument's value, in the kernel's parameter order. The driver reads as
         // many as the kernel declares, so a kernel without the last (lengths) still launches.
         var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count, &staged, &lengths };
@@ -505,14 +589,16 @@ public sealed class CudaScorer : IDisposable
         {
             n = Math.Min(piece, batch.Sequences - start);
             Launch(batch.DeviceInputs + (ulong)start * (ulong)InputsPerSequence * sizeof(float),
-                batch.DeviceOutputs + (ulong)start * (ulong)OutputSize * sizeof(float), slot.Scratch, n, stream);
+                batch.DeviceOutputs + (ulong)start * (ulong)OutputSize * sizeof(float), slot.Scratch,
+                batch.HasLengths ? batch.DeviceLengths + (ulong)start * sizeof(int) : 0, n, stream);
         }
     }
 
     internal CudaKernelDefinition Kernel => _kernel;
 
-    // Token ids arrive as their bit patterns in a float span, as in RunLocked.
-    internal unsafe void Upload(CudaBatch batch, ReadOnlySpan<float> values, string name)
+    // Token ids arrive as their bit patterns in a float span, as in RunLocked. Empty lengths (checked by the caller):
+    // the batch's sequences run all their steps from now on; else their lengths go with them.
+    internal unsafe void Upload(CudaBatch batch, ReadOnlySpan<float> values, ReadOnlySpan<int> lengths, string name)
     {
         Guard.Length(values.Length, batch.Sequences * InputsPerSequence, $"{batch.Sequences} sequences × {InputsPerSequence}", name);
         lock (_gate)
@@ -521,11 +607,21 @@ public sealed class CudaScorer : IDisposable
             CheckBatch(batch);
             MakeCurrent();
             var stream = _slots[0].Stream();
+            if (!lengths.IsEmpty && batch.DeviceLengths == 0)
+            {
+                Check(cuMemAlloc_v2(out var deviceLengths, (nuint)batch.Sequences * sizeof(int)), "cuMemAlloc_v2");
+                batch.DeviceLengths = deviceLengths;
+            }
+            batch.HasLengths = false;   // until the copies below succeed
             fixed (float* source = values)
+            fixed (int* sourceLengths = lengths)
             {
                 Check(cuMemcpyHtoDAsync_v2(batch.DeviceInputs, source, (nuint)values.Length * sizeof(float), stream), "cuMemcpyHtoDAsync_v2");
+                if (!lengths.IsEmpty)
+                    Check(cuMemcpyHtoDAsync_v2(batch.DeviceLengths, sourceLengths, (nuint)lengths.Length * sizeof(int), stream), "cuMemcpyHtoDAsync_v2");
                 Check(cuStreamSynchronize(stream), "cuStreamSynchronize");
             }
+            batch.HasLengths = !lengths.IsEmpty;
         }
     }
 
@@ -573,6 +669,8 @@ public sealed class CudaScorer : IDisposable
     {
         _ = cuMemFree_v2(batch.DeviceInputs);
         _ = cuMemFree_v2(batch.DeviceOutputs);
+        if (batch.DeviceLengths != 0)
+            _ = cuMemFree_v2(batch.DeviceLengths);
     }
 
     // ---- Context and lifetime ----
@@ -629,8 +727,10 @@ public sealed class CudaScorer : IDisposable
 
         public nint HostInputs;
         public nint HostOutputs;
+        public nint HostLengths;
         public ulong DeviceInputs;
         public ulong DeviceOutputs;
+        public ulong DeviceLengths;
         public ulong Scratch; // 0 (a null pointer) when the kernel uses none
         public int PendingStart;
         public int PendingCount;
@@ -654,11 +754,15 @@ public sealed class CudaScorer : IDisposable
             FreeStaging();
             var inputBytes = (nuint)sequences * (nuint)kernel.InputsPerSequence * sizeof(float);
             var outputBytes = (nuint)sequences * (nuint)kernel.OutputSize * sizeof(float);
+            // Lengths take 4 bytes a sequence, next to inputs of at least as many: staged always, used when given.
+            var lengthBytes = (nuint)sequences * sizeof(int);
             // Each pointer is stored as soon as it exists, so a failure part way leaves nothing unaccounted for.
             HostInputs = AllocateHost(inputBytes);
             HostOutputs = AllocateHost(outputBytes);
+            HostLengths = AllocateHost(lengthBytes);
             DeviceInputs = AllocateDevice(inputBytes);
             DeviceOutputs = AllocateDevice(outputBytes);
+            DeviceLengths = AllocateDevice(lengthBytes);
             _stagingCapacity = sequences;
         }
 
@@ -719,12 +823,16 @@ public sealed class CudaScorer : IDisposable
                 _ = cuMemFreeHost(HostInputs);
             if (HostOutputs != 0)
                 _ = cuMemFreeHost(HostOutputs);
+            if (HostLengths != 0)
+                _ = cuMemFreeHost(HostLengths);
             if (DeviceInputs != 0)
                 _ = cuMemFree_v2(DeviceInputs);
             if (DeviceOutputs != 0)
                 _ = cuMemFree_v2(DeviceOutputs);
-            HostInputs = HostOutputs = 0;
-            DeviceInputs = DeviceOutputs = 0;
+            if (DeviceLengths != 0)
+                _ = cuMemFree_v2(DeviceLengths);
+            HostInputs = HostOutputs = HostLengths = 0;
+            DeviceInputs = DeviceOutputs = DeviceLengths = 0;
             _stagingCapacity = 0;
         }
     }

@@ -190,6 +190,43 @@ public class CudaScorerTests
         Assert.Contains("takes token ids (vocabulary of 10)", wrong.Message);
     }
 
+    /// <summary>As the CPU's PredictBatch(inputs, lengths, outputs): one length per sequence, each 1 to SequenceLength,
+    /// the message naming the index, the value and the range.</summary>
+    [Fact]
+    public void Lengths_are_checked_as_on_the_CPU()
+    {
+        var kernel = Definition();   // 5 steps of 3 features
+        Assert.Equal(3, CudaScorer.ValidateFeatures(kernel, 45, [1, 5, 3], 6));
+        Assert.Equal(0, CudaScorer.ValidateFeatures(kernel, 0, [], 0));
+
+        var tooLong = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateFeatures(kernel, 45, [1, 6, 3], 6));
+        Assert.Equal("lengths", tooLong.ParamName);
+        Assert.Contains("lengths[1] is 6; expected 1 to 5", tooLong.Message);
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateFeatures(kernel, 45, [1, 2, 0], 6));
+        Assert.Contains("lengths[2] is 0", zero.Message);
+        var count = Assert.Throws<ArgumentException>(() => CudaScorer.ValidateFeatures(kernel, 45, [1, 2], 6));
+        Assert.Equal("lengths", count.ParamName);
+        Assert.Contains("one length per sequence, 3; it holds 2", count.Message);
+        // The batch itself is checked first, as without lengths.
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => CudaScorer.ValidateFeatures(kernel, 44, [1, 2, 3], 6)).ParamName);
+        Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateTokens(kernel, new int[15], [1, 2, 3], 6));
+    }
+
+    /// <summary>Only the tokens within each length are checked: the padding after them need not be in the vocabulary.</summary>
+    [Fact]
+    public void Token_batches_with_lengths_check_the_tokens_within_each_length()
+    {
+        var kernel = Definition(inputSize: 1, vocabularySize: 10);
+        int[] tokens = [0, 1, -1, 99, 10, 5, 6, 7, 8, 9];
+        Assert.Equal(2, CudaScorer.ValidateTokens(kernel, tokens, [2, 5], 4));
+
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, [3, 5], 4));
+        Assert.Equal("tokens", outOfRange.ParamName);
+        Assert.Contains("Token -1 at position 2", outOfRange.Message);
+        Assert.Equal("lengths", Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, [2, 6], 4)).ParamName);
+        Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateFeatures(kernel, 10, [2, 5], 4));
+    }
+
     [Fact]
     public void Chunks_are_whole_blocks_within_the_scratch_limit()
     {
