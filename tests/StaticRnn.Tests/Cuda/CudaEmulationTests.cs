@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Reflection;
 using StaticRnn.Tests.Fixtures;
 using StaticRnn.Tests.Shared;
 using Xunit;
@@ -45,57 +44,28 @@ public class CudaEmulationTests
     /// after each NaN or an invalid token: the kernel must never read it.</summary>
     [ClangTheory]
     [MemberData(nameof(Models))]
-    public void Kernel_with_lengths_matches_the_CPU_path(string name)
-    {
-        var kernel = FixtureBatch.Kernel(name);
-        var batch = FixtureBatch.Make(name, kernel.SequencesPerBlock + 1);
-        var lengths = RandomLengths(name, batch.Sequences, kernel.SequenceLength);
-        var (inputs, tokens) = Padded(batch.Inputs, batch.Tokens, lengths, kernel.SequenceLength);
-        AssertKernel(name, inputs, tokens, lengths, [], "", PredictOnCpu(name, inputs, tokens, lengths, batch.Model.OutputSize));
-    }
+    public void Kernel_with_lengths_matches_the_CPU_path(string name) =>
+        AssertKernel(LengthBatch.RandomLengths(name, FixtureBatch.Kernel(name).SequencesPerBlock + 1));
 
     /// <summary>PyTorch's pack_padded_sequence fixtures with their lengths, then random sequences of random lengths.</summary>
     [ClangTheory]
     [MemberData(nameof(PackedModels))]
-    public void Kernel_with_lengths_matches_PyTorch_packed_sequences(string name)
-    {
-        var (reference, fixtureLengths) = LoadPacked(name);
-        var kernel = FixtureBatch.Kernel(name);
-        int steps = kernel.SequenceLength, random = kernel.SequencesPerBlock + 1, sequences = reference.Count + random;
-        var lengths = fixtureLengths.Concat(RandomLengths(name, random, steps)).ToArray();
-        var generator = new Random(name.GetHashCode(StringComparison.Ordinal));
-        float[]? inputs = null;
-        int[]? tokens = null;
-        if (kernel.TakesTokens)
-            tokens = reference.Tokens!.SelectMany(x => x).Concat(Enumerable.Range(0, random * steps).Select(_ => generator.Next(kernel.VocabularySize))).ToArray();
-        else
-            inputs = reference.Inputs!.SelectMany(x => x).Concat(Enumerable.Range(0, random * steps * kernel.InputSize).Select(_ => (float)(generator.NextDouble() * 4 - 2))).ToArray();
-        (inputs, tokens) = Padded(inputs, tokens, lengths, steps);
-        AssertKernel(name, inputs, tokens, lengths, reference.Expected, "PyTorch", PredictOnCpu(name, inputs, tokens, lengths, kernel.OutputSize));
-        Assert.Equal(sequences, lengths.Length);
-    }
+    public void Kernel_with_lengths_matches_PyTorch_packed_sequences(string name) =>
+        AssertKernel(LengthBatch.Packed(name, FixtureBatch.Kernel(name).SequencesPerBlock + 1));
 
     /// <summary>Keras's mask_zero fixtures (pre-, post- and middle padding, a sequence all but one masked), then random
     /// sequences with zeros anywhere, some all zeros; once without lengths, and once with random lengths for the
-    /// random sequences (the fixture's run whole, so Keras's outputs still hold), padded with zeros.</summary>
+    /// random sequences.</summary>
     [ClangTheory]
     [MemberData(nameof(LengthFixtureTests.Masked), MemberType = typeof(LengthFixtureTests))]
     public void Masked_kernel_matches_Keras_and_the_CPU_path(string name)
     {
-        var reference = LengthReference.Load(name).Data;
-        var kernel = FixtureBatch.Kernel(name);
-        int steps = kernel.SequenceLength, random = kernel.SequencesPerBlock + 1, sequences = reference.Count + random;
-        var generator = new Random(name.GetHashCode(StringComparison.Ordinal));
-        var tokens = reference.Tokens!.SelectMany(x => x).Concat(Enumerable.Range(0, random * steps).Select(i =>
-            i / steps % 7 == 3 || generator.Next(3) == 0 ? 0 : 1 + generator.Next(kernel.VocabularySize - 1))).ToArray();
-        var full = Enumerable.Repeat(steps, sequences).ToArray();
-        AssertKernel(name, null, tokens, lengths: null, reference.Expected, "Keras", PredictOnCpu(name, null, tokens, full, kernel.OutputSize));
-
-        var lengths = full.Take(reference.Count).Concat(RandomLengths(name, random, steps)).ToArray();
-        for (var s = 0; s < sequences; s++)
-            Array.Clear(tokens, s * steps + lengths[s], steps - lengths[s]);
-        AssertKernel(name, null, tokens, lengths, reference.Expected, "Keras", PredictOnCpu(name, null, tokens, lengths, kernel.OutputSize));
+        AssertKernel(LengthBatch.Masked(name, FixtureBatch.Kernel(name).SequencesPerBlock + 1, withLengths: false));
+        AssertKernel(LengthBatch.Masked(name, FixtureBatch.Kernel(name).SequencesPerBlock + 1, withLengths: true));
     }
+
+    private static void AssertKernel(LengthBatch batch) =>
+        AssertKernel(batch.Name, batch.Inputs, batch.Tokens, batch.Lengths, batch.Framework, batch.FrameworkName, batch.Cpu);
 
     /// <summary>
     /// Runs the kernel on the batch (<paramref name="inputs"/> or <paramref name="tokens"/>, of
@@ -139,55 +109,6 @@ public class CudaEmulationTests
             for (var i = 0; i < actual.Length; i++)
                 Assert.True(actual[i].Equals(unstaged[i]), $"{run}, output {i}: {actual[i]:R} staged, {unstaged[i]:R} from global memory");
         }
-    }
-
-    /// <summary>A length for each sequence: the first two 1 and <paramref name="steps"/>, the others shorter than
-    /// <paramref name="steps"/>, so that the last block's sequences all end early (a block runs only its longest one's steps).</summary>
-    private static int[] RandomLengths(string name, int count, int steps)
-    {
-        var random = new Random(name.GetHashCode(StringComparison.Ordinal) ^ 17);
-        return Enumerable.Range(0, count).Select(i => i == 0 ? 1 : i == 1 ? steps : random.Next(1, Math.Max(2, steps))).ToArray();
-    }
-
-    /// <summary>Copies with every step past a sequence's length made unreadable: NaN features, or tokens outside any vocabulary.</summary>
-    private static (float[]? Inputs, int[]? Tokens) Padded(float[]? inputs, int[]? tokens, int[] lengths, int steps)
-    {
-        var perStep = inputs is null ? 1 : inputs.Length / (lengths.Length * steps);
-        var poisonedInputs = inputs?.ToArray();
-        var poisonedTokens = tokens?.ToArray();
-        for (var s = 0; s < lengths.Length; s++)
-        {
-            for (var i = (s * steps + lengths[s]) * perStep; i < (s + 1) * steps * perStep; i++)
-            {
-                if (poisonedInputs is not null)
-                    poisonedInputs[i] = float.NaN;
-                if (poisonedTokens is not null)
-                    poisonedTokens[i] = -1;
-            }
-        }
-        return (poisonedInputs, poisonedTokens);
-    }
-
-    /// <summary>The CPU path's <c>PredictBatch(inputs or tokens, lengths, outputs)</c> of the fixture's model.</summary>
-    private static float[] PredictOnCpu(string name, float[]? inputs, int[]? tokens, int[] lengths, int outputSize)
-    {
-        var type = FixtureBatch.ModelType(name);
-        var outputs = new float[lengths.Length * outputSize];
-        MethodInfo Overload(Type input) => type.GetMethod("PredictBatch", [input, typeof(ReadOnlySpan<int>), typeof(Span<float>)])!;
-        if (tokens is not null)
-            Overload(typeof(ReadOnlySpan<int>)).CreateDelegate<TokenLengthsPredict>()(tokens, lengths, outputs);
-        else
-            Overload(typeof(ReadOnlySpan<float>)).CreateDelegate<FloatLengthsPredict>()(inputs, lengths, outputs);
-        return outputs;
-    }
-
-    /// <summary>A packed fixture's sequences (padded to the maximum) and lengths.</summary>
-    private static (Reference Reference, int[] Lengths) LoadPacked(string name)
-    {
-        if (name == "lstm_bi_seqlens")
-            return OnnxLengthsTests.Load();
-        var fixture = LengthReference.Load(name);
-        return (fixture.Data, fixture.Lengths!);
     }
 
     private static byte[] Bytes<T>(T[] values) where T : unmanaged =>
