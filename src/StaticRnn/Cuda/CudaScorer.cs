@@ -25,6 +25,7 @@ public sealed class CudaScorer : IDisposable
     private readonly CudaKernelDefinition _kernel;
     private int _chunkSequences;
     private readonly int _launchSequences;
+    private readonly int[] _lengthCounts;    // OrderByLength's counts, one per length 0 .. SequenceLength
     private readonly object _gate = new();
     private readonly Slot[] _slots;
     private readonly List<CudaBatch> _batches = [];
@@ -44,6 +45,7 @@ public sealed class CudaScorer : IDisposable
         _chunkSequences = chunkSequences;
         _launchSequences = launchSequences;
         _slots = [new Slot(kernel), new Slot(kernel)];
+        _lengthCounts = new int[kernel.SequenceLength + 1];
     }
 
     /// <summary>The GPU's name, e.g. "NVIDIA H100 80GB HBM3".</summary>
@@ -433,7 +435,9 @@ public sealed class CudaScorer : IDisposable
     /// Chunks alternate between two slots, each with its own stream, pinned staging buffers and device buffers.
     /// For each chunk: wait for the slot's previous chunk and hand its outputs over, stage the inputs in pinned
     /// memory (and the chunk's lengths, when given), then queue copy-in, kernel and copy-out on the slot's stream. The
-    /// other slot's work runs meanwhile, so copies overlap kernels.
+    /// other slot's work runs meanwhile, so copies overlap kernels. With lengths, a chunk's sequences are staged longest
+    /// first and their outputs put back in place: a block runs as many steps as its longest sequence, so sequences of
+    /// similar lengths together waste fewer steps (as the CPU's PredictBatch groups them).
     /// </summary>
     private unsafe void RunPipeline(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs, int count,
         CancellationToken cancellationToken)
@@ -450,17 +454,26 @@ public sealed class CudaScorer : IDisposable
                 Collect(slot, outputs);
                 n = Math.Min(chunk, count - start);
                 slot.EnsureStaging(chunk);
-                inputs.Slice(start * perInput, n * perInput).CopyTo(new Span<float>((void*)slot.HostInputs, n * perInput));
-                Check(cuMemcpyHtoDAsync_v2(slot.DeviceInputs, (void*)slot.HostInputs, (nuint)n * (nuint)perInput * sizeof(float),
-                    slot.Stream()), "cuMemcpyHtoDAsync_v2");
+                var hostInputs = new Span<float>((void*)slot.HostInputs, n * perInput);
                 ulong chunkLengths = 0;
-                if (!lengths.IsEmpty)
+                slot.PendingOrdered = !lengths.IsEmpty;
+                if (lengths.IsEmpty)
                 {
-                    lengths.Slice(start, n).CopyTo(new Span<int>((void*)slot.HostLengths, n));
+                    inputs.Slice(start * perInput, n * perInput).CopyTo(hostInputs);
+                }
+                else
+                {
+                    var order = slot.Order.AsSpan(0, n);
+                    var chunkLengthsIn = lengths.Slice(start, n);
+                    OrderByLength(chunkLengthsIn, _lengthCounts, order);
+                    Gather(inputs.Slice(start * perInput, n * perInput), perInput, order, hostInputs);
+                    Gather(chunkLengthsIn, 1, order, new Span<int>((void*)slot.HostLengths, n));
                     Check(cuMemcpyHtoDAsync_v2(slot.DeviceLengths, (void*)slot.HostLengths, (nuint)n * sizeof(int), slot.Stream()),
                         "cuMemcpyHtoDAsync_v2");
                     chunkLengths = slot.DeviceLengths;
                 }
+                Check(cuMemcpyHtoDAsync_v2(slot.DeviceInputs, (void*)slot.HostInputs, (nuint)n * (nuint)perInput * sizeof(float),
+                    slot.Stream()), "cuMemcpyHtoDAsync_v2");
                 Launch(slot.DeviceInputs, slot.DeviceOutputs, slot.Scratch, chunkLengths, n, slot.Stream());
                 Check(cuMemcpyDtoHAsync_v2((void*)slot.HostOutputs, slot.DeviceOutputs, (nuint)n * (nuint)OutputSize * sizeof(float),
                     slot.Stream()), "cuMemcpyDtoHAsync_v2");
@@ -486,8 +499,43 @@ public sealed class CudaScorer : IDisposable
             return;
         Check(cuStreamSynchronize(slot.Stream()), "cuStreamSynchronize");
         var length = slot.PendingCount * OutputSize;
-        new ReadOnlySpan<float>((void*)slot.HostOutputs, length).CopyTo(outputs.Slice(slot.PendingStart * OutputSize, length));
+        var staged = new ReadOnlySpan<float>((void*)slot.HostOutputs, length);
+        var destination = outputs.Slice(slot.PendingStart * OutputSize, length);
+        if (slot.PendingOrdered)
+            Scatter(staged, OutputSize, slot.Order.AsSpan(0, slot.PendingCount), destination);
+        else
+            staged.CopyTo(destination);
         slot.PendingCount = 0;
+    }
+
+    /// <summary>Sets <paramref name="order"/>[j] to the index of the sequence to stage j-th: longest first, equal
+    /// lengths in their order (a counting sort over the lengths 0 .. counts.Length - 1, O(n + SequenceLength)).</summary>
+    internal static void OrderByLength(ReadOnlySpan<int> lengths, Span<int> counts, Span<int> order)
+    {
+        counts.Clear();
+        foreach (var length in lengths)
+            counts[length]++;
+        // counts[length] becomes where that length's run starts, the longest run first.
+        for (int length = counts.Length - 1, next = 0; length >= 0; length--)
+            (counts[length], next) = (next, next + counts[length]);
+        for (var i = 0; i < lengths.Length; i++)
+            order[counts[lengths[i]]++] = i;
+    }
+
+    /// <summary>Row j of <paramref name="destination"/> = row order[j] of <paramref name="source"/> (rows of
+    /// <paramref name="width"/> values).</summary>
+    internal static void Gather<T>(ReadOnlySpan<T> source, int width, ReadOnlySpan<int> order, Span<T> destination)
+    {
+        for (var j = 0; j < order.Length; j++)
+            source.Slice(order[j] * width, width).CopyTo(destination.Slice(j * width, width));
+    }
+
+    /// <summary>Row order[j] of <paramref name="destination"/> = row j of <paramref name="source"/>: undoes
+    /// <see cref="Gather{T}"/>.</summary>
+    internal static void Scatter<T>(ReadOnlySpan<T> source, int width, ReadOnlySpan<int> order, Span<T> destination)
+    {
+        for (var j = 0; j < order.Length; j++)
+            source.Slice(j * width, width).CopyTo(destination.Slice(order[j] * width, width));
     }
 
     /// <summary>Launches the kernel over <paramref name="sequences"/> sequences (at most one launch's worth), of the
@@ -734,6 +782,8 @@ public sealed class CudaScorer : IDisposable
         public ulong Scratch; // 0 (a null pointer) when the kernel uses none
         public int PendingStart;
         public int PendingCount;
+        public bool PendingOrdered;   // the pending chunk was staged in Order (sequences of their own lengths)
+        public int[] Order = [];      // which sequence of the chunk each staged position holds
 
         public nint Stream()
         {
@@ -763,6 +813,7 @@ public sealed class CudaScorer : IDisposable
             DeviceInputs = AllocateDevice(inputBytes);
             DeviceOutputs = AllocateDevice(outputBytes);
             DeviceLengths = AllocateDevice(lengthBytes);
+            Order = new int[sequences];
             _stagingCapacity = sequences;
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using StaticRnn.Cuda;
 using Xunit;
 
@@ -225,6 +226,39 @@ public class CudaScorerTests
         Assert.Contains("Token -1 at position 2", outOfRange.Message);
         Assert.Equal("lengths", Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, [2, 6], 4)).ParamName);
         Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateFeatures(kernel, 10, [2, 5], 4));
+    }
+
+    /// <summary>A chunk of sequences with lengths is staged longest first, equal lengths in their order, and its
+    /// outputs go back to each sequence's place.</summary>
+    [Fact]
+    public void Sequences_with_lengths_are_staged_longest_first_and_put_back()
+    {
+        int[] lengths = [2, 5, 1, 5, 3, 2];
+        var order = new int[lengths.Length];
+        CudaScorer.OrderByLength(lengths, new int[6], order);
+        Assert.Equal([1, 3, 4, 0, 5, 2], order);
+
+        // Rows of two values: sequence i's row is { 10 i, 10 i + 1 }.
+        var rows = Enumerable.Range(0, 12).Select(i => (float)(i / 2 * 10 + i % 2)).ToArray();
+        var staged = new float[12];
+        CudaScorer.Gather<float>(rows, 2, order, staged);
+        Assert.Equal([10f, 11f, 30f, 31f, 40f, 41f, 0f, 1f, 50f, 51f, 20f, 21f], staged);
+        var back = new float[12];
+        CudaScorer.Scatter<float>(staged, 2, order, back);
+        Assert.Equal(rows, back);
+
+        // Random chunks: a permutation, lengths never increasing along it.
+        var random = new Random(5);
+        var counts = new int[101];
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var chunk = Enumerable.Range(0, random.Next(1, 3000)).Select(_ => random.Next(1, 101)).ToArray();
+            var permutation = new int[chunk.Length];
+            CudaScorer.OrderByLength(chunk, counts, permutation);
+            Assert.Equal(Enumerable.Range(0, chunk.Length), permutation.Order());
+            for (var j = 1; j < permutation.Length; j++)
+                Assert.True(chunk[permutation[j - 1]] > chunk[permutation[j]] || (chunk[permutation[j - 1]] == chunk[permutation[j]] && permutation[j - 1] < permutation[j]));
+        }
     }
 
     [Fact]
