@@ -332,7 +332,7 @@ internal static class CudaEmitter
         private void WriteExpandMasked()
         {
             var width = network.Output.Width;
-            _body.Line($"// Masked steps: each output row back at its token's step, masked steps as Keras gives them ({(network.MaskCarriesOutput ? "the last real step's output" : "the Bidirectional layer's zeros")}).");
+            _body.Line($"// Masked steps: each output row back at its token's step; a masked step gets {(network.MaskCarriesOutput ? "the last real step's output (Keras carries it)" : "the output of zeros (a Bidirectional layer zeroes masked steps)")}.");
             _body.Line($"expand_masked<{width}, SEQUENCE_LENGTH, {Bool(network.MaskCarriesOutput)}>(length, count,");
             _body.Line("    [&](int s, int t) { return inputs[(long long)(first + s) * SEQUENCE_LENGTH + t]; },");
             _body.Line("    [&](int s) { return lengths ? lengths[first + s] : SEQUENCE_LENGTH; },");
