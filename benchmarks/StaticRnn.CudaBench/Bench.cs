@@ -19,13 +19,17 @@ public static class Bench
     private const int Checked = 256;
 
     private sealed record Row(BenchModel Model, double CreateMs, int StagedBytes, Timing Resident, Timing? Unstaged, int MostStagedBytes,
-        Timing? MostStaged, Timing Score, int Batch)
+        Timing? MostStaged, Timing Score, int Batch, LengthTimings Lengths)
     {
         public double ResidentSeqPerSecond => Batch / (Resident.Median / 1e3);
         public double ScoreSeqPerSecond => Batch / (Score.Median / 1e3);
         public double ResidentGflops => Model.FlopsPerSequence * (double)Batch / (Resident.Median / 1e3) / 1e9;
         public double TransferMs => Score.Median - Resident.Median;
     }
+
+    /// <summary>Sequences of their own lengths, uniform in 1 .. T (about half the steps): Score (which stages each chunk
+    /// longest first), and the kernel alone on a resident batch uploaded in the caller's order and longest first.</summary>
+    private sealed record LengthTimings(Timing Score, Timing ResidentAsGiven, Timing ResidentLongestFirst, double StepShare);
 
     public static int Run(Options options)
     {
@@ -83,6 +87,16 @@ public static class Bench
                               $"{Fmt.F(r.Score.Median)} ({Fmt.F(r.Score.Min)}-{Fmt.F(r.Score.Max)}) | {Fmt.Rate(r.ScoreSeqPerSecond)} | " +
                               $"{Fmt.F(r.TransferMs)} ({Fmt.F(100 * r.TransferMs / r.Score.Median, "0")}%) | {Fmt.F(r.CreateMs, "0")} |");
         }
+        Console.WriteLine();
+        Console.WriteLine("Sequences of their own lengths (uniform 1 .. T), median ms:");
+        Console.WriteLine();
+        Console.WriteLine("| model | real steps | Score, full length | Score, lengths | resident, full length | resident, lengths in the caller's order | resident, lengths longest first |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            Console.WriteLine($"| {r.Model.Name} | {Fmt.F(100 * r.Lengths.StepShare, "0")}% | {Fmt.F(r.Score.Median)} | {Fmt.F(r.Lengths.Score.Median)} | " +
+                              $"{Fmt.F(r.Resident.Median)} | {Fmt.F(r.Lengths.ResidentAsGiven.Median)} | {Fmt.F(r.Lengths.ResidentLongestFirst.Median)} |");
+        }
 
         if (options.Get("json") is { } path)
         {
@@ -121,6 +135,10 @@ public static class Bench
                         r.MostStaged.Write(json, "residentMostStagedMs");
                     }
                     r.Score.Write(json, "scoreMs");
+                    json.WriteNumber("lengthsStepShare", r.Lengths.StepShare);
+                    r.Lengths.Score.Write(json, "scoreLengthsMs");
+                    r.Lengths.ResidentAsGiven.Write(json, "residentLengthsAsGivenMs");
+                    r.Lengths.ResidentLongestFirst.Write(json, "residentLengthsLongestFirstMs");
                     json.WriteNumber("residentSeqPerSecond", r.ResidentSeqPerSecond);
                     json.WriteNumber("scoreSeqPerSecond", r.ScoreSeqPerSecond);
                     json.WriteNumber("residentGflops", r.ResidentGflops);
@@ -242,6 +260,74 @@ public static class Bench
         }
         var scoreTiming = new Timing(score);
         Console.WriteLine($"  {"Score:",-24} median {Fmt.F(scoreTiming.Median)} ms ({Fmt.F(scoreTiming.Min)}-{Fmt.F(scoreTiming.Max)})");
-        return new Row(model, createMs, scorer.StagedWeightBytes, residentTiming, unstagedTiming, mostBytes, mostTiming, scoreTiming, batch);
+        var lengths = MeasureLengths(model, scorer, inputs[0], batch, warmup, repeats, failures);
+        return new Row(model, createMs, scorer.StagedWeightBytes, residentTiming, unstagedTiming, mostBytes, mostTiming, scoreTiming, batch, lengths);
+    }
+
+    /// <summary>The first input set with random lengths: Score and MeasureResident (in the caller's order, and with the
+    /// sequences sorted longest first before the upload), each run's first sequences checked against the CPU.</summary>
+    private static LengthTimings MeasureLengths(BenchModel model, CudaScorer scorer, float[] inputs, int batch, int warmup, int repeats,
+        List<string> failures)
+    {
+        var steps = model.SequenceLength;
+        var random = new Pcg32(17, 0x1e9);
+        var lengths = Enumerable.Range(0, batch).Select(_ => 1 + (int)(random.NextUInt32() % (uint)steps)).ToArray();
+        var byLength = Enumerable.Range(0, batch).OrderByDescending(i => lengths[i]).ToArray();
+        var per = model.InputsPerSequence;
+        var sortedInputs = new float[batch * per];
+        for (var j = 0; j < batch; j++)
+            inputs.AsSpan(byLength[j] * per, per).CopyTo(sortedInputs.AsSpan(j * per, per));
+        var sortedLengths = byLength.Select(i => lengths[i]).ToArray();
+        var outputs = Data.Poisoned(batch * model.OutputSize);
+
+        void Verify(string what, float[] source, int[] given)
+        {
+            var expected = new float[Checked * model.OutputSize];
+            model.PredictBatchLengths(source.AsSpan(0, Checked * model.InputsPerSequence), given.AsSpan(0, Checked), expected);
+            var d = Difference.Of(outputs.AsSpan(0, Checked * model.OutputSize), expected);
+            if (!d.Within(Check.Tolerance))
+            {
+                var message = $"{model.Name} {what}: first {Checked} sequences vs CPU PredictBatch(lengths) {d}";
+                Console.WriteLine($"  FAIL {message}");
+                failures.Add(message);
+            }
+        }
+
+        Timing Time(string what, Func<double> run, float[] source, int[] given)
+        {
+            for (var i = 0; i < warmup; i++)
+                run();
+            var samples = new double[repeats];
+            for (var i = 0; i < repeats; i++)
+            {
+                outputs.AsSpan().Fill(float.NaN);
+                samples[i] = run();
+            }
+            Verify(what, source, given);
+            var timing = new Timing(samples);
+            Console.WriteLine($"  {what + ":",-40} median {Fmt.F(timing.Median)} ms ({Fmt.F(timing.Min)}-{Fmt.F(timing.Max)})");
+            return timing;
+        }
+
+        var scoreTiming = Time("Score, lengths 1..T", () =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            model.Score(scorer, inputs, lengths, outputs);
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }, inputs, lengths);
+        Timing Resident(string what, float[] source, int[] given)
+        {
+            using var resident = scorer.AllocateBatch(batch);
+            model.Upload(resident, source, given);
+            return Time(what, () =>
+            {
+                var milliseconds = scorer.MeasureResident(resident).TotalMilliseconds;
+                resident.Download(outputs);
+                return milliseconds;
+            }, source, given);
+        }
+        var asGiven = Resident("resident, lengths in the caller's order", inputs, lengths);
+        var longestFirst = Resident("resident, lengths longest first", sortedInputs, sortedLengths);
+        return new LengthTimings(scoreTiming, asGiven, longestFirst, lengths.Average() / steps);
     }
 }

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using StaticRnn.Cuda;
 
 namespace StaticRnn.CudaBench;
@@ -257,6 +258,18 @@ public static class Check
                     }
                 });
             }
+
+            // (e) Sequences of their own lengths, random from 1 to T, against the CPU's PredictBatch(inputs, lengths):
+            // Score, ScoreAsync and a resident batch; and a masking twin (MaskZero) with tokens 0 among them.
+            foreach (var n in new[] { block + 1, 4099, Largest })
+            {
+                var offset = offsets.Next(total, n);
+                var input = inputs.AsMemory(offset * model.InputsPerSequence, n * model.InputsPerSequence);
+                var lengths = Enumerable.Range(0, n).Select(_ => offsets.Length(model.SequenceLength)).ToArray();
+                results.Try($"{name} lengths n={n}", () => LengthsCheck(scorer, model, input, lengths, results, $"{name} lengths n={n}"));
+                if (model.Masked is { } masked && n == 4099)
+                    results.Try($"{masked.Name} n={n}", () => MaskedCheck(masked, model, input, lengths, cacheOptions, results, $"{masked.Name} n={n}"));
+            }
         }
         finally
         {
@@ -363,6 +376,63 @@ public static class Check
         results.Expect(d.Within(Tolerance) && past == 0, what, $"vs CPU {d}{PastEnd(past)} ({Fmt.F(ms, "0.0")} ms)");
     }
 
+    /// <summary>Sequences of their own lengths through Score, ScoreAsync and Upload + ScoreResident + Download.</summary>
+    private static void LengthsCheck(CudaScorer scorer, BenchModel model, ReadOnlyMemory<float> input, int[] lengths, Results results, string what)
+    {
+        var n = lengths.Length;
+        var expected = new float[n * model.OutputSize];
+        model.PredictBatchLengths(input.Span, lengths, expected);
+        var outputs = Data.Poisoned(n * model.OutputSize + Guard);
+        model.Score(scorer, input.Span, lengths, outputs.AsSpan(0, n * model.OutputSize));
+        var d = Difference.Of(outputs.AsSpan(0, n * model.OutputSize), expected);
+        var past = Difference.CountWritten(outputs.AsSpan(n * model.OutputSize));
+        results.Expect(d.Within(Tolerance) && past == 0, $"{what} Score", $"vs CPU PredictBatch(lengths) {d}{PastEnd(past)}");
+        var sync = outputs.AsSpan(0, n * model.OutputSize).ToArray();
+
+        var asynchronous = Data.Poisoned(n * model.OutputSize + Guard);
+        model.ScoreAsync(scorer, input, lengths, asynchronous.AsMemory(0, n * model.OutputSize)).GetAwaiter().GetResult();
+        CompareSame(asynchronous, sync, expected, n, model, results, $"{what} ScoreAsync");
+
+        using var batch = scorer.AllocateBatch(n);
+        model.Upload(batch, input.Span, lengths);
+        scorer.ScoreResident(batch);
+        var resident = Data.Poisoned(n * model.OutputSize + Guard);
+        batch.Download(resident.AsSpan(0, n * model.OutputSize));
+        CompareSame(resident, sync, expected, n, model, results, $"{what} Upload(lengths) + ScoreResident + Download");
+    }
+
+    /// <summary>The masking twin of a token model on the same tokens with about a third of them 0 (every fifth sequence
+    /// pre-padded): GPU vs its CPU path, without and with lengths.</summary>
+    private static void MaskedCheck(MaskedModel masked, BenchModel model, ReadOnlyMemory<float> input, int[] lengths, CudaScorerOptions options,
+        Results results, string what)
+    {
+        var tokens = MemoryMarshal.Cast<float, int>(input.Span).ToArray();
+        var steps = model.SequenceLength;
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (i % 3 == 1 || (i / steps % 5 == 0 && i % steps < steps / 2))
+                tokens[i] = 0;
+        }
+        var n = lengths.Length;
+        using var scorer = masked.CreateCudaScorer(options);
+        foreach (var withLengths in new[] { false, true })
+        {
+            var given = withLengths ? lengths : Enumerable.Repeat(steps, n).ToArray();
+            // Padded with 0, as Keras's pad_sequences does.
+            for (var s = 0; s < n; s++)
+                Array.Clear(tokens, s * steps + given[s], steps - given[s]);
+            var floats = MemoryMarshal.Cast<int, float>(tokens.AsSpan()).ToArray();
+            var expected = new float[n * model.OutputSize];
+            masked.PredictBatch(floats, given, expected);
+            var outputs = Data.Poisoned(n * model.OutputSize + Guard);
+            if (withLengths) scorer.Score(tokens, given, outputs.AsSpan(0, n * model.OutputSize));
+            else scorer.Score(tokens, outputs.AsSpan(0, n * model.OutputSize));
+            var d = Difference.Of(outputs.AsSpan(0, n * model.OutputSize), expected);
+            var past = Difference.CountWritten(outputs.AsSpan(n * model.OutputSize));
+            results.Expect(d.Within(Tolerance) && past == 0, $"{what}{(withLengths ? " with lengths" : "")}", $"vs CPU {d}{PastEnd(past)}");
+        }
+    }
+
     /// <summary>Outputs of another path: within the tolerance of the CPU, and the same numbers as <c>Score</c>.</summary>
     private static void CompareSame(float[] outputs, float[] sync, ReadOnlyMemory<float> expected, int n, BenchModel model, Results results, string what)
     {
@@ -386,6 +456,9 @@ public static class Check
         private Pcg32 _rng = new(seed, 0x5eed);
 
         public int Next(int total, int n) => (int)(_rng.NextUInt32() % (uint)(total - n + 1));
+
+        /// <summary>A sequence length from 1 to <paramref name="steps"/>.</summary>
+        public int Length(int steps) => 1 + (int)(_rng.NextUInt32() % (uint)steps);
     }
 
     private const BindingFlags AnyMember = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;

@@ -39,6 +39,14 @@ public static partial class Gru16x128 { }
 [Dense(5, Weights = "fc", Activation = Activation.Softmax)]
 public static partial class CheckEmbGruBi2SumSeq { }
 
+// The same network masking token 0 (Keras's mask_zero semantics on PyTorch's weights): checked against its CPU path
+// with emb_gru_bi2_sum_seq (no framework reference; the emulation tests check masking against Keras).
+[RnnModel("Models/emb_gru_bi2_sum_seq.safetensors", SequenceLength = 12)]
+[Embedding(40, 8, Weights = "emb", MaskZero = true)]
+[Gru(24, Weights = "rnn", Layers = 2, Bidirectional = true, ReturnSequences = true, MergeMode = MergeMode.Sum)]
+[Dense(5, Weights = "fc", Activation = Activation.Softmax)]
+public static partial class CheckEmbGruBi2SumSeqMasked { }
+
 // Two stacked bidirectional LSTM layers, many-to-one Concat (forward after the last step, backward after the first),
 // a Dense head with a sigmoid.
 [RnnModel("Models/lstm_bi2_sigmoid.safetensors", SequenceLength = 15, InputSize = 6)]
@@ -67,6 +75,13 @@ public static partial class CheckGruRbBiMul { }
 /// <summary>A model's CPU batch path (the generated <c>PredictBatch</c>).</summary>
 public delegate void BatchFunction(ReadOnlySpan<float> inputs, Span<float> outputs);
 
+/// <summary>A model's CPU batch path for sequences of their own lengths (<c>PredictBatch(inputs, lengths, outputs)</c>).</summary>
+public delegate void LengthsBatchFunction(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs);
+
+/// <summary>A model that masks token 0, checked beside the one it shares its weights with: its CPU path (with lengths)
+/// and its CUDA scorer.</summary>
+public sealed record MaskedModel(string Name, LengthsBatchFunction PredictBatch, Func<CudaScorerOptions?, CudaScorer> CreateCudaScorer);
+
 /// <summary>What the checks and timings need to know about one generated model.</summary>
 /// <remarks>A token model's inputs travel through this program as float arrays holding the token ids' bit patterns
 /// (as <see cref="CudaScorer"/> carries them itself): <see cref="PredictBatch"/>, <see cref="Score"/>,
@@ -82,6 +97,12 @@ public sealed record BenchModel(
 
     /// <summary>Whether the model takes int tokens (an Embedding first).</summary>
     public bool TakesTokens => VocabularySize > 0;
+
+    /// <summary>The CPU path for sequences of their own lengths.</summary>
+    public required LengthsBatchFunction PredictBatchLengths { get; init; }
+
+    /// <summary>The same network masking token 0, checked with this one; null for most models.</summary>
+    public MaskedModel? Masked { get; init; }
 
     /// <summary>Checked by <c>check</c> but not timed by <c>bench</c>.</summary>
     public bool CheckOnly { get; init; }
@@ -121,25 +142,45 @@ public sealed record BenchModel(
         else batch.Upload(inputs);
     }
 
+    /// <summary><see cref="CudaScorer.Score(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float})"/>, or its token overload.</summary>
+    public void Score(CudaScorer scorer, ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs)
+    {
+        if (TakesTokens) scorer.Score(MemoryMarshal.Cast<float, int>(inputs), lengths, outputs);
+        else scorer.Score(inputs, lengths, outputs);
+    }
+
+    /// <summary>The ScoreAsync overload with lengths, for floats or tokens (on a copy of the tokens as an int array).</summary>
+    public Task ScoreAsync(CudaScorer scorer, ReadOnlyMemory<float> inputs, ReadOnlyMemory<int> lengths, Memory<float> outputs) =>
+        TakesTokens
+            ? scorer.ScoreAsync(MemoryMarshal.Cast<float, int>(inputs.Span).ToArray(), lengths, outputs)
+            : scorer.ScoreAsync(inputs, lengths, outputs);
+
+    /// <summary><see cref="CudaBatch.Upload(ReadOnlySpan{float}, ReadOnlySpan{int})"/>, or its token overload.</summary>
+    public void Upload(CudaBatch batch, ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths)
+    {
+        if (TakesTokens) batch.Upload(MemoryMarshal.Cast<float, int>(inputs), lengths);
+        else batch.Upload(inputs, lengths);
+    }
+
     /// <summary>The four benchmark models: checked and timed.</summary>
     public static IReadOnlyList<BenchModel> Benchmarks { get; } = new[]
     {
         new BenchModel("lstm_16_64", typeof(Lstm16x64), "lstm", 4, Lstm16x64.SequenceLength, Lstm16x64.InputSize, 64,
             Lstm16x64.OutputSize, Lstm16x64.PredictBatch
             , Lstm16x64.CreateCudaScorer
-            ),
+            ) { PredictBatchLengths = Lstm16x64.PredictBatch },
         new BenchModel("lstm_16_128", typeof(Lstm16x128), "lstm", 4, Lstm16x128.SequenceLength, Lstm16x128.InputSize, 128,
             Lstm16x128.OutputSize, Lstm16x128.PredictBatch
             , Lstm16x128.CreateCudaScorer
-            ),
+            ) { PredictBatchLengths = Lstm16x128.PredictBatch },
         new BenchModel("gru_16_64", typeof(Gru16x64), "gru", 3, Gru16x64.SequenceLength, Gru16x64.InputSize, 64,
             Gru16x64.OutputSize, Gru16x64.PredictBatch
             , Gru16x64.CreateCudaScorer
-            ),
+            ) { PredictBatchLengths = Gru16x64.PredictBatch },
         new BenchModel("gru_16_128", typeof(Gru16x128), "gru", 3, Gru16x128.SequenceLength, Gru16x128.InputSize, 128,
             Gru16x128.OutputSize, Gru16x128.PredictBatch
             , Gru16x128.CreateCudaScorer
-            ),
+            ) { PredictBatchLengths = Gru16x128.PredictBatch },
     };
 
     /// <summary>The check-only models.</summary>
@@ -150,6 +191,10 @@ public sealed record BenchModel(
             (inputs, outputs) => CheckEmbGruBi2SumSeq.PredictBatch(MemoryMarshal.Cast<float, int>(inputs), outputs),
             CheckEmbGruBi2SumSeq.CreateCudaScorer)
         {
+            PredictBatchLengths = (inputs, lengths, outputs) => CheckEmbGruBi2SumSeq.PredictBatch(MemoryMarshal.Cast<float, int>(inputs), lengths, outputs),
+            Masked = new MaskedModel("emb_gru_bi2_sum_seq, MaskZero",
+                (inputs, lengths, outputs) => CheckEmbGruBi2SumSeqMasked.PredictBatch(MemoryMarshal.Cast<float, int>(inputs), lengths, outputs),
+                CheckEmbGruBi2SumSeqMasked.CreateCudaScorer),
             VocabularySize = CheckEmbGruBi2SumSeq.VocabularySize, CheckOnly = true,
             Layers = "tokens -> Embedding(40, 8) -> GRU 24, 2 layers, bidirectional, Sum, every step -> Dense(5, softmax)",
         },
@@ -157,25 +202,25 @@ public sealed record BenchModel(
             CheckLstmBi2Sigmoid.InputSize, 20, CheckLstmBi2Sigmoid.OutputSize, CheckLstmBi2Sigmoid.PredictBatch,
             CheckLstmBi2Sigmoid.CreateCudaScorer)
         {
-            CheckOnly = true, Layers = "LSTM 6 -> 20, 2 layers, bidirectional, Concat, many-to-one -> Dense(3, sigmoid)",
+            PredictBatchLengths = CheckLstmBi2Sigmoid.PredictBatch, CheckOnly = true, Layers = "LSTM 6 -> 20, 2 layers, bidirectional, Concat, many-to-one -> Dense(3, sigmoid)",
         },
         new BenchModel("rnn_relu_300", typeof(CheckRnnRelu300), "rnn", 1, CheckRnnRelu300.SequenceLength,
             CheckRnnRelu300.InputSize, 300, CheckRnnRelu300.OutputSize, CheckRnnRelu300.PredictBatch,
             CheckRnnRelu300.CreateCudaScorer)
         {
-            CheckOnly = true, Layers = "SimpleRnn 4 -> 300, ReLU, many-to-one -> Dense(2)",
+            PredictBatchLengths = CheckRnnRelu300.PredictBatch, CheckOnly = true, Layers = "SimpleRnn 4 -> 300, ReLU, many-to-one -> Dense(2)",
         },
         new BenchModel("gru_bi_avg_seq", typeof(CheckGruBiAvgSeq), "gru", 3, CheckGruBiAvgSeq.SequenceLength,
             CheckGruBiAvgSeq.InputSize, 33, CheckGruBiAvgSeq.OutputSize, CheckGruBiAvgSeq.PredictBatch,
             CheckGruBiAvgSeq.CreateCudaScorer)
         {
-            CheckOnly = true, Layers = "GRU 5 -> 33, bidirectional, Average, every step, no head",
+            PredictBatchLengths = CheckGruBiAvgSeq.PredictBatch, CheckOnly = true, Layers = "GRU 5 -> 33, bidirectional, Average, every step, no head",
         },
         new BenchModel("gru_rb_bi_mul", typeof(CheckGruRbBiMul), "gru", 3, CheckGruRbBiMul.SequenceLength,
             CheckGruRbBiMul.InputSize, 40, CheckGruRbBiMul.OutputSize, CheckGruRbBiMul.PredictBatch,
             CheckGruRbBiMul.CreateCudaScorer)
         {
-            CheckOnly = true, Layers = "GRU 7 -> 40, reset-before, bidirectional, Multiply, many-to-one -> Dense(3, tanh)",
+            PredictBatchLengths = CheckGruRbBiMul.PredictBatch, CheckOnly = true, Layers = "GRU 7 -> 40, reset-before, bidirectional, Multiply, many-to-one -> Dense(3, tanh)",
         },
     };
 

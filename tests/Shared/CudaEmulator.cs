@@ -36,10 +36,12 @@ public static class CudaEmulator
     }
 
     /// <summary>Runs the kernel over <paramref name="sequences"/> sequences with <paramref name="stagedFloats"/> floats
-    /// of shared memory for recurrent weights (what CudaScorer.StagedFloats gives it on a device).</summary>
+    /// of shared memory for recurrent weights (what CudaScorer.StagedFloats gives it on a device), each sequence
+    /// <paramref name="lengths"/>[i] steps long (null: all of them full length, a null pointer to the kernel).</summary>
     public static float[] Run(CudaKernelDefinition kernel, float[] weights, int sequences, byte[] inputs, int outputCount, bool tokens,
-        int stagedFloats = 0)
+        int stagedFloats = 0, int[]? lengths = null)
     {
+        Assert.True(lengths is null || lengths.Length == sequences, "one length per sequence");
         var runner = Build(kernel, tokens);
         var work = Directory.CreateTempSubdirectory("staticrnn-launch-");
         try
@@ -49,11 +51,13 @@ public static class CudaEmulator
             using (var file = new BinaryWriter(File.Create(launch)))
             {
                 foreach (var value in new[] { sequences, kernel.SequencesPerBlock, kernel.ThreadsPerBlock, kernel.SharedMemoryBytes + stagedFloats * 4,
-                             kernel.ScratchFloatsPerSequence, weights.Length, inputs.Length / 4, outputCount, stagedFloats })
+                             kernel.ScratchFloatsPerSequence, weights.Length, inputs.Length / 4, outputCount, stagedFloats, lengths is null ? 0 : 1 })
                     file.Write(value);
                 foreach (var weight in weights)
                     file.Write(weight);
                 file.Write(inputs);
+                foreach (var length in lengths ?? [])
+                    file.Write(length);
             }
             var (exit, log) = Execute(runner, [launch, outputs], work.FullName);
             Assert.True(exit == 0, $"the emulated kernel failed (exit {exit}):\n{log}");

@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -95,12 +94,5 @@ public class LengthFixtureTests
                 LenKerasMaskLstm.Step(ref state, token, y);
             FixtureTests.AssertClose(reference.Expected[s], y, $"keras_mask_lstm, sequence {s} step by step");
         }
-    }
-
-    [Fact]
-    public void A_masked_model_has_no_CUDA_kernel_yet()
-    {
-        var thrown = Assert.Throws<NotSupportedException>(() => LenKerasMaskLstm.CreateCudaScorer());
-        Assert.Contains("MaskZero", thrown.Message);
     }
 }

@@ -14,7 +14,7 @@ namespace StaticRnn.Tests;
 public class OnnxLengthsTests
 {
 
-    private static (Reference Reference, int[] Lengths) Load()
+    internal static (Reference Reference, int[] Lengths) Load()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "OnnxLengths", "lstm_bi_seqlens.json");
         var json = File.ReadAllText(path);

@@ -4,10 +4,11 @@
 //           -DKERNEL_INPUT=float runner.cpp -o runner
 //   runner launch.bin outputs.bin
 //
-// launch.bin: nine int32 (sequences, sequences per block, threads per block, shared memory bytes, scratch floats
-// per sequence, weight floats, input values, output floats, staged weight floats: the kernel's last argument, already
-// counted in the shared memory bytes), then the weights (float32), then the inputs
-// (float32 or int32). outputs.bin: the output floats. Outputs and scratch start as NaN, so an output the kernel
+// launch.bin: ten int32 (sequences, sequences per block, threads per block, shared memory bytes, scratch floats
+// per sequence, weight floats, input values, output floats, staged weight floats: the kernel's staged_floats, already
+// counted in the shared memory bytes, and 1 when lengths follow, else 0: the kernel's lengths are then null), then the
+// weights (float32), then the inputs (float32 or int32), then one int32 length per sequence if any. outputs.bin: the
+// output floats. Outputs and scratch start as NaN, so an output the kernel
 // never writes, or scratch it reads before writing, shows. The block's shared memory ends where an inaccessible
 // page begins, so a read past the end of the allocation faults here as it does on a GPU.
 #include "emulation.h"
@@ -26,13 +27,15 @@ int main(int argc, char** argv)
     if (argc != 3) { std::fprintf(stderr, "usage: runner launch.bin outputs.bin\n"); return 2; }
     FILE* in = std::fopen(argv[1], "rb");
     if (!in) { std::perror(argv[1]); return 2; }
-    int32_t h[9];
+    int32_t h[10];
     if (std::fread(h, sizeof h, 1, in) != 1) { std::fprintf(stderr, "short header\n"); return 2; }
     const int sequences = h[0], perBlock = h[1], threads = h[2], sharedBytes = h[3], scratchPerSequence = h[4], staged = h[8];
     std::vector<float> weights(h[5]), outputs(h[7], std::numeric_limits<float>::quiet_NaN());
     std::vector<KERNEL_INPUT> inputs(h[6]);
+    std::vector<int32_t> lengths(h[9] ? sequences : 0);
     if (std::fread(weights.data(), sizeof(float), weights.size(), in) != weights.size()
-        || std::fread(inputs.data(), sizeof(KERNEL_INPUT), inputs.size(), in) != inputs.size())
+        || std::fread(inputs.data(), sizeof(KERNEL_INPUT), inputs.size(), in) != inputs.size()
+        || std::fread(lengths.data(), sizeof(int32_t), lengths.size(), in) != lengths.size())
     { std::fprintf(stderr, "short file\n"); return 2; }
     std::fclose(in);
 
@@ -55,7 +58,8 @@ int main(int argc, char** argv)
         for (int t = 0; t < threads; ++t)
             workers.emplace_back([&, t] {
                 threadIdx.x = t;
-                KERNEL_ENTRY(weights.data(), inputs.data(), outputs.data(), scratchPerSequence ? scratch.data() : nullptr, sequences, staged);
+                KERNEL_ENTRY(weights.data(), inputs.data(), outputs.data(), scratchPerSequence ? scratch.data() : nullptr, sequences, staged,
+                             h[9] ? lengths.data() : nullptr);
             });
         for (auto& w : workers) w.join();
     }

@@ -62,13 +62,9 @@ internal static class CudaEmitter
         writer.Line("/// <param name=\"options\">The device, the kernel cache directory and the pipelining; null for the defaults.</param>");
         writer.Line("/// <exception cref=\"global::StaticRnn.Cuda.CudaUnavailableException\">No NVIDIA driver, no CUDA device or no NVRTC;");
         writer.Line("/// the message says which.</exception>");
-        if (network.MaskZero)
-            writer.Line("/// <exception cref=\"global::System.NotSupportedException\">Always: the kernel does not mask token 0 yet (MaskZero).</exception>");
         writer.Line(NetworkEmitter.GeneratedCodeAttribute);
         writer.Line("public static global::StaticRnn.Cuda.CudaScorer CreateCudaScorer(global::StaticRnn.Cuda.CudaScorerOptions? options = null) =>");
-        writer.Line(network.MaskZero
-            ? "    throw new global::System.NotSupportedException(\"This model masks token 0 ([Embedding(MaskZero = true)]), which the CUDA kernel does not do yet; score it on the CPU (PredictBatch).\");"
-            : "    global::StaticRnn.Cuda.CudaScorer.Create(CudaKernel, CudaWeights(), options);");
+        writer.Line("    global::StaticRnn.Cuda.CudaScorer.Create(CudaKernel, CudaWeights(), options);");
         writer.Line();
 
         writer.Line($"/// <summary>The CUDA kernel this network compiles to: its source (shapes as constants) and launch shape. One block");
@@ -171,6 +167,7 @@ internal static class CudaEmitter
                 ("SHARED_X", _maxCellInput * row),
                 ("SHARED_RH", _resetBefore ? _maxHidden * row : 0),
                 ("SHARED_DENSE", _maxDenseUnits * row),
+                ("SHARED_LENGTHS", _sequences),   // ints: each sequence's length
             };
             for (var i = 0; i < _sharedVectors; i++)
                 regions.Add(($"SHARED_VECTOR_{(char)('A' + i)}", _sharedVectorWidth * row));
@@ -219,11 +216,16 @@ internal static class CudaEmitter
             source.Line();
             source.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS) {entryPoint}(");
             source.Line($"    const float* __restrict__ weights, const {(network.TakesTokens ? "int" : "float")}* __restrict__ inputs, float* __restrict__ outputs,");
-            source.Line("    float* __restrict__ scratch, int sequences, int staged_floats)");
+            source.Line("    float* __restrict__ scratch, int sequences, int staged_floats, const int* __restrict__ lengths)");
             source.Line("{");
             source.Line("    STATICRNN_SHARED_MEMORY(shared);");
             source.Line("    const int first = blockIdx.x * SEQUENCES;   // the block's first sequence");
             source.Line("    const int count = sequences - first < SEQUENCES ? sequences - first : SEQUENCES;");
+            source.Line("    // Each sequence's length: lengths[first + s], or every step when there are none; 0 past the batch.");
+            source.Line("    int* const length = reinterpret_cast<int*>(shared + SHARED_LENGTHS);");
+            source.Line("    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)");
+            source.Line("        length[s] = s >= count ? 0 : lengths ? lengths[first + s] : SEQUENCE_LENGTH;");
+            source.Line("    __syncthreads();");
             if (_scratchBuffers > 0)
             {
                 source.Line("    float* const block_scratch = scratch + (long long)blockIdx.x * SEQUENCES * SCRATCH_PER_SEQUENCE;");
@@ -276,7 +278,7 @@ internal static class CudaEmitter
                 var perThread = Math.Min(16, MaxAccumulators / layer.Gates);
                 sequences = Math.Min(sequences, groups * perThread);
             }
-            int Floats(int s) => (2 * _maxHidden + _maxCellInput + (_resetBefore ? _maxHidden : 0) + _maxDenseUnits + 3 * vectorWidth) * SharedRow(s);
+            int Floats(int s) => (2 * _maxHidden + _maxCellInput + (_resetBefore ? _maxHidden : 0) + _maxDenseUnits + 3 * vectorWidth) * SharedRow(s) + s;
             while (sequences > 1 && Floats(sequences) * 4 > MaxSharedBytes)
                 sequences /= 2;
             return sequences;
@@ -321,6 +323,20 @@ internal static class CudaEmitter
                 flow = layer.Output;
                 _body.Line();
             }
+            if (network.MaskZero && network.Output.IsSequence)
+                WriteExpandMasked();
+        }
+
+        /// <summary>A masked network's per-step outputs, computed on compacted sequences, moved back to their tokens'
+        /// steps (staticrnn.cuh, expand_masked).</summary>
+        private void WriteExpandMasked()
+        {
+            var width = network.Output.Width;
+            _body.Line($"// Masked steps: each output row back at its token's step; a masked step gets {(network.MaskCarriesOutput ? "the last real step's output (Keras carries it)" : "the output of zeros (a Bidirectional layer zeroes masked steps)")}.");
+            _body.Line($"expand_masked<{width}, SEQUENCE_LENGTH, {Bool(network.MaskCarriesOutput)}>(length, count,");
+            _body.Line("    [&](int s, int t) { return inputs[(long long)(first + s) * SEQUENCE_LENGTH + t]; },");
+            _body.Line("    [&](int s) { return lengths ? lengths[first + s] : SEQUENCE_LENGTH; },");
+            _body.Line($"    [&](int s, int t, int k) -> float& {{ return outputs[{OutputIndex(true, width, "k")}]; }});");
         }
 
         private Place WriteEmbedding(EmbeddingLayer layer, bool last)
@@ -328,7 +344,9 @@ internal static class CudaEmitter
             var width = layer.Output.Width;
             var destination = last ? Place.Output : NewScratch(width, Place.Input);
             var table = Weight(layer.Table.Name);
-            _body.Line($"embedding_layer<{layer.VocabularySize}, {width}, SEQUENCE_LENGTH>({table},");
+            if (network.MaskZero)
+                _body.Line("// Token 0 masks its step (Keras mask_zero): each sequence's other tokens run, compacted to the front.");
+            _body.Line($"{(network.MaskZero ? "masked_embedding_layer" : "embedding_layer")}<{layer.VocabularySize}, {width}, SEQUENCE_LENGTH>({table}, length,");
             _body.Line($"    [&](int s, int t) {{ return s < count ? inputs[(long long)(first + s) * SEQUENCE_LENGTH + t] : 0; }},");
             _body.Line($"    [&](int s, int t, int e, float v) {{ {Store(destination, true, width, "e", "v")} }});");
             return destination;
@@ -373,7 +391,7 @@ internal static class CudaEmitter
                     var extra = cell.HiddenBias is not null ? Weight(cell.HiddenBias.Name) : cell.Peepholes is not null ? Weight(cell.Peepholes.Name) : "nullptr";
                     _body.Line($"recurrent_layer<{CellName(layer)}, {hidden}, {cell.InputWidth}, SEQUENCE_LENGTH, {Bool(cell.Backward)}, ACT_{ActivationName(layer.Activation)}, " +
                         $"{Bool(layer.Form.Peephole)}, {Bool(layer.Form.CoupledInputForget)}, {Bool(steps)}, {Bool(!steps)}>(");
-                    _body.Line($"    {Weight(cell.InputWeights.Name)}, {Weight(cell.RecurrentWeights.Name)}, {Weight(cell.Bias.Name)}, {extra}, shared, staged_floats,");
+                    _body.Line($"    {Weight(cell.InputWeights.Name)}, {Weight(cell.RecurrentWeights.Name)}, {Weight(cell.Bias.Name)}, {extra}, shared, staged_floats, length,");
                     _body.Line($"    [&](int s, int t, int i) {{ return {Load(source, true, k == 0 ? input.Width : directions * hidden, "i")}; }},");
                     _body.Line(steps
                         ? $"    [&](int s, int t, int u, float h) {{ {Store(target, true, targetWidth, at, "h")} }},"

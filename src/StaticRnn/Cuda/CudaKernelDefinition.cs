@@ -6,9 +6,11 @@ namespace StaticRnn.Cuda;
 /// <summary>
 /// A model's CUDA kernel as the generator wrote it: its source, its entry point and the launch shape.
 /// The entry point has the fixed signature
-/// <c>extern "C" __global__ void ENTRY(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences, int staged_floats)</c>,
-/// where <c>inputs</c> holds floats or, for models that take tokens, ints, and <c>staged_floats</c> is how many floats
-/// of dynamic shared memory after <see cref="SharedMemoryBytes"/> the launch added for recurrent weights; it runs in blocks of
+/// <c>extern "C" __global__ void ENTRY(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences, int staged_floats, const int* lengths)</c>,
+/// where <c>inputs</c> holds floats or, for models that take tokens, ints, <c>staged_floats</c> is how many floats
+/// of dynamic shared memory after <see cref="SharedMemoryBytes"/> the launch added for recurrent weights, and
+/// <c>lengths</c> holds each sequence's length (1 to <see cref="SequenceLength"/>), or is null when every sequence runs
+/// all its steps (a kernel may leave out this last parameter and score full-length sequences only); it runs in blocks of
 /// <see cref="ThreadsPerBlock"/> threads, each block scoring <see cref="SequencesPerBlock"/> sequences.
 /// </summary>
 /// <remarks>Public only so generated code in user assemblies can create it; not a supported API.</remarks>

@@ -25,6 +25,7 @@ public sealed class CudaScorer : IDisposable
     private readonly CudaKernelDefinition _kernel;
     private int _chunkSequences;
     private readonly int _launchSequences;
+    private readonly int[] _lengthCounts;    // OrderByLength's counts, one per length 0 .. SequenceLength
     private readonly object _gate = new();
     private readonly Slot[] _slots;
     private readonly List<CudaBatch> _batches = [];
@@ -44,6 +45,7 @@ public sealed class CudaScorer : IDisposable
         _chunkSequences = chunkSequences;
         _launchSequences = launchSequences;
         _slots = [new Slot(kernel), new Slot(kernel)];
+        _lengthCounts = new int[kernel.SequenceLength + 1];
     }
 
     /// <summary>The GPU's name, e.g. "NVIDIA H100 80GB HBM3".</summary>
@@ -279,6 +281,26 @@ public sealed class CudaScorer : IDisposable
         return count;
     }
 
+    /// <summary>Checks a float-feature batch of sequences of their own lengths, as the CPU's
+    /// <c>PredictBatch(inputs, lengths, outputs)</c> does; returns the number of sequences.</summary>
+    internal static int ValidateFeatures(CudaKernelDefinition kernel, int inputLength, ReadOnlySpan<int> lengths, int outputLength)
+    {
+        var count = ValidateFeatures(kernel, inputLength, outputLength);
+        Guard.Lengths(lengths, count, kernel.SequenceLength, "lengths");
+        return count;
+    }
+
+    /// <summary>Checks a token batch of sequences of their own lengths: the tokens within each length (the padding
+    /// after it is not read); returns the number of sequences.</summary>
+    internal static int ValidateTokens(CudaKernelDefinition kernel, ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int outputLength)
+    {
+        CheckOverload(kernel, tokens: true);
+        var count = Guard.Batch(tokens.Length, kernel.InputsPerSequence, "tokens", outputLength, kernel.OutputSize, "outputs");
+        Guard.Lengths(lengths, count, kernel.SequenceLength, "lengths");
+        Guard.Tokens(tokens, lengths, kernel.SequenceLength, kernel.VocabularySize, "tokens");
+        return count;
+    }
+
     /// <summary>Throws <see cref="InvalidOperationException"/> when the overload called (tokens or features) is not
     /// the kind of input the model takes.</summary>
     internal static void CheckOverload(CudaKernelDefinition kernel, bool tokens)
@@ -304,7 +326,19 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateFeatures(_kernel, inputs.Length, outputs.Length);
         if (count > 0)
-            RunLocked(inputs, outputs, count, CancellationToken.None);
+            RunLocked(inputs, default, outputs, count, CancellationToken.None);
+    }
+
+    /// <summary>Scores sequences of their own lengths, each padded to the model's <c>SequenceLength</c>, as the CPU's
+    /// <c>PredictBatch(inputs, lengths, outputs)</c> does (PyTorch's packed sequences): sequence i runs its first
+    /// <c>lengths[i]</c> steps; the padding is never read.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A length is less than 1 or more than <c>SequenceLength</c>.</exception>
+    public void Score(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs)
+    {
+        ThrowIfDisposed();
+        var count = ValidateFeatures(_kernel, inputs.Length, lengths, outputs.Length);
+        if (count > 0)
+            RunLocked(inputs, lengths, outputs, count, CancellationToken.None);
     }
 
     /// <summary>Scores every sequence of token ids in <paramref name="tokens"/> (each <see cref="InputsPerSequence"/>
@@ -314,7 +348,20 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateTokens(_kernel, tokens, outputs.Length);
         if (count > 0)
-            RunLocked(MemoryMarshal.Cast<int, float>(tokens), outputs, count, CancellationToken.None);
+            RunLocked(MemoryMarshal.Cast<int, float>(tokens), default, outputs, count, CancellationToken.None);
+    }
+
+    /// <summary>Scores token sequences of their own lengths, each padded to the model's <c>SequenceLength</c>; see
+    /// <see cref="Score(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float})"/>. Tokens past a length need not be in
+    /// the vocabulary. A <c>MaskZero</c> model also masks token 0 within each length.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A length is less than 1 or more than <c>SequenceLength</c>, or a
+    /// token within a length is not in the vocabulary.</exception>
+    public void Score(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, Span<float> outputs)
+    {
+        ThrowIfDisposed();
+        var count = ValidateTokens(_kernel, tokens, lengths, outputs.Length);
+        if (count > 0)
+            RunLocked(MemoryMarshal.Cast<int, float>(tokens), lengths, outputs, count, CancellationToken.None);
     }
 
     /// <summary>
@@ -327,8 +374,20 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateFeatures(_kernel, inputs.Length, outputs.Length);
         if (count == 0)
-            return cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
-        return Task.Run(() => RunLocked(inputs.Span, outputs.Span, count, cancellationToken), cancellationToken);
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(inputs.Span, default, outputs.Span, count, cancellationToken), cancellationToken);
+    }
+
+    /// <summary><see cref="Score(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float})"/> on a thread-pool thread; see
+    /// <see cref="ScoreAsync(ReadOnlyMemory{float}, Memory{float}, CancellationToken)"/>. No buffer may change until the
+    /// task completes.</summary>
+    public Task ScoreAsync(ReadOnlyMemory<float> inputs, ReadOnlyMemory<int> lengths, Memory<float> outputs, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var count = ValidateFeatures(_kernel, inputs.Length, lengths.Span, outputs.Length);
+        if (count == 0)
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(inputs.Span, lengths.Span, outputs.Span, count, cancellationToken), cancellationToken);
     }
 
     /// <summary><see cref="Score(ReadOnlySpan{int}, Span{float})"/> on a thread-pool thread; see
@@ -338,29 +397,50 @@ public sealed class CudaScorer : IDisposable
         ThrowIfDisposed();
         var count = ValidateTokens(_kernel, tokens.Span, outputs.Length);
         if (count == 0)
-            return cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
-        return Task.Run(() => RunLocked(MemoryMarshal.Cast<int, float>(tokens.Span), outputs.Span, count, cancellationToken),
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(MemoryMarshal.Cast<int, float>(tokens.Span), default, outputs.Span, count, cancellationToken),
             cancellationToken);
     }
 
+    /// <summary><see cref="Score(ReadOnlySpan{int}, ReadOnlySpan{int}, Span{float})"/> on a thread-pool thread; see
+    /// <see cref="ScoreAsync(ReadOnlyMemory{float}, Memory{float}, CancellationToken)"/>. No buffer may change until the
+    /// task completes.</summary>
+    public Task ScoreAsync(ReadOnlyMemory<int> tokens, ReadOnlyMemory<int> lengths, Memory<float> outputs, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var count = ValidateTokens(_kernel, tokens.Span, lengths.Span, outputs.Length);
+        if (count == 0)
+            return Finished(cancellationToken);
+        return Task.Run(() => RunLocked(MemoryMarshal.Cast<int, float>(tokens.Span), lengths.Span, outputs.Span, count, cancellationToken),
+            cancellationToken);
+    }
+
+    /// <summary>The task of an empty batch.</summary>
+    private static Task Finished(CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+
     // Token ids travel as their bit patterns in a float span: the host only copies them, the kernel reads ints.
-    private void RunLocked(ReadOnlySpan<float> inputs, Span<float> outputs, int count, CancellationToken cancellationToken)
+    // Empty lengths: every sequence runs all its steps (the kernel gets a null pointer).
+    private void RunLocked(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs, int count, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             ThrowIfDisposed();
             MakeCurrent();
-            RunPipeline(inputs, outputs, count, cancellationToken);
+            RunPipeline(inputs, lengths, outputs, count, cancellationToken);
         }
     }
 
     /// <summary>
     /// Chunks alternate between two slots, each with its own stream, pinned staging buffers and device buffers.
     /// For each chunk: wait for the slot's previous chunk and hand its outputs over, stage the inputs in pinned
-    /// memory, then queue copy-in, kernel and copy-out on the slot's stream. The other slot's work runs meanwhile,
-    /// so copies overlap kernels.
+    /// memory (and the chunk's lengths, when given), then queue copy-in, kernel and copy-out on the slot's stream. The
+    /// other slot's work runs meanwhile, so copies overlap kernels. With lengths, a chunk's sequences are staged longest
+    /// first and their outputs put back in place: a block runs as many steps as its longest sequence, so sequences of
+    /// similar lengths together waste fewer steps (as the CPU's PredictBatch groups them).
     /// </summary>
-    private unsafe void RunPipeline(ReadOnlySpan<float> inputs, Span<float> outputs, int count, CancellationToken cancellationToken)
+    private unsafe void RunPipeline(ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths, Span<float> outputs, int count,
+        CancellationToken cancellationToken)
     {
         var perInput = _kernel.InputsPerSequence;
         var chunk = Math.Min(_chunkSequences, count);
@@ -374,10 +454,27 @@ public sealed class CudaScorer : IDisposable
                 Collect(slot, outputs);
                 n = Math.Min(chunk, count - start);
                 slot.EnsureStaging(chunk);
-                inputs.Slice(start * perInput, n * perInput).CopyTo(new Span<float>((void*)slot.HostInputs, n * perInput));
+                var hostInputs = new Span<float>((void*)slot.HostInputs, n * perInput);
+                ulong chunkLengths = 0;
+                slot.PendingOrdered = !lengths.IsEmpty;
+                if (lengths.IsEmpty)
+                {
+                    inputs.Slice(start * perInput, n * perInput).CopyTo(hostInputs);
+                }
+                else
+                {
+                    var order = slot.Order.AsSpan(0, n);
+                    var chunkLengthsIn = lengths.Slice(start, n);
+                    OrderByLength(chunkLengthsIn, _lengthCounts, order);
+                    Gather(inputs.Slice(start * perInput, n * perInput), perInput, order, hostInputs);
+                    Gather(chunkLengthsIn, 1, order, new Span<int>((void*)slot.HostLengths, n));
+                    Check(cuMemcpyHtoDAsync_v2(slot.DeviceLengths, (void*)slot.HostLengths, (nuint)n * sizeof(int), slot.Stream()),
+                        "cuMemcpyHtoDAsync_v2");
+                    chunkLengths = slot.DeviceLengths;
+                }
                 Check(cuMemcpyHtoDAsync_v2(slot.DeviceInputs, (void*)slot.HostInputs, (nuint)n * (nuint)perInput * sizeof(float),
                     slot.Stream()), "cuMemcpyHtoDAsync_v2");
-                Launch(slot.DeviceInputs, slot.DeviceOutputs, slot.Scratch, n, slot.Stream());
+                Launch(slot.DeviceInputs, slot.DeviceOutputs, slot.Scratch, chunkLengths, n, slot.Stream());
                 Check(cuMemcpyDtoHAsync_v2((void*)slot.HostOutputs, slot.DeviceOutputs, (nuint)n * (nuint)OutputSize * sizeof(float),
                     slot.Stream()), "cuMemcpyDtoHAsync_v2");
                 slot.PendingStart = start;
@@ -402,18 +499,55 @@ public sealed class CudaScorer : IDisposable
             return;
         Check(cuStreamSynchronize(slot.Stream()), "cuStreamSynchronize");
         var length = slot.PendingCount * OutputSize;
-        new ReadOnlySpan<float>((void*)slot.HostOutputs, length).CopyTo(outputs.Slice(slot.PendingStart * OutputSize, length));
+        var staged = new ReadOnlySpan<float>((void*)slot.HostOutputs, length);
+        var destination = outputs.Slice(slot.PendingStart * OutputSize, length);
+        if (slot.PendingOrdered)
+            Scatter(staged, OutputSize, slot.Order.AsSpan(0, slot.PendingCount), destination);
+        else
+            staged.CopyTo(destination);
         slot.PendingCount = 0;
     }
 
-    /// <summary>Launches the kernel over <paramref name="sequences"/> sequences (at most one launch's worth).</summary>
-    private unsafe void Launch(ulong inputs, ulong outputs, ulong scratch, int sequences, nint stream)
+    /// <summary>Sets <paramref name="order"/>[j] to the index of the sequence to stage j-th: longest first, equal
+    /// lengths in their order (a counting sort over the lengths 0 .. counts.Length - 1, O(n + SequenceLength)).</summary>
+    internal static void OrderByLength(ReadOnlySpan<int> lengths, Span<int> counts, Span<int> order)
+    {
+        counts.Clear();
+        foreach (var length in lengths)
+            counts[length]++;
+        // counts[length] becomes where that length's run starts, the longest run first.
+        for (int length = counts.Length - 1, next = 0; length >= 0; length--)
+            (counts[length], next) = (next, next + counts[length]);
+        for (var i = 0; i < lengths.Length; i++)
+            order[counts[lengths[i]]++] = i;
+    }
+
+    /// <summary>Row j of <paramref name="destination"/> = row order[j] of <paramref name="source"/> (rows of
+    /// <paramref name="width"/> values).</summary>
+    internal static void Gather<T>(ReadOnlySpan<T> source, int width, ReadOnlySpan<int> order, Span<T> destination)
+    {
+        for (var j = 0; j < order.Length; j++)
+            source.Slice(order[j] * width, width).CopyTo(destination.Slice(j * width, width));
+    }
+
+    /// <summary>Row order[j] of <paramref name="destination"/> = row j of <paramref name="source"/>: undoes
+    /// <see cref="Gather{T}"/>.</summary>
+    internal static void Scatter<T>(ReadOnlySpan<T> source, int width, ReadOnlySpan<int> order, Span<T> destination)
+    {
+        for (var j = 0; j < order.Length; j++)
+            source.Slice(j * width, width).CopyTo(destination.Slice(order[j] * width, width));
+    }
+
+    /// <summary>Launches the kernel over <paramref name="sequences"/> sequences (at most one launch's worth), of the
+    /// lengths at <paramref name="lengths"/> (0, a null pointer: all full length).</summary>
+    private unsafe void Launch(ulong inputs, ulong outputs, ulong scratch, ulong lengths, int sequences, nint stream)
     {
         var weights = _weights;
         var count = sequences;
         var staged = _stagedFloats;
-        // kernelParams: one pointer to each argument's value, in the kernel's parameter order.
-        var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count, &staged };
+        // kernelParams: one pointer to each argument's value, in the kernel's parameter order. The driver reads as
+        // many as the kernel declares, so a kernel without the last (lengths) still launches.
+        var arguments = stackalloc void*[] { &weights, &inputs, &outputs, &scratch, &count, &staged, &lengths };
         var blocks = (uint)(((long)sequences + _kernel.SequencesPerBlock - 1) / _kernel.SequencesPerBlock);
         Check(cuLaunchKernel(_function, blocks, 1, 1, (uint)_kernel.ThreadsPerBlock, 1, 1, (uint)LaunchSharedBytes,
             stream, arguments, null), "cuLaunchKernel");
@@ -503,14 +637,16 @@ public sealed class CudaScorer : IDisposable
         {
             n = Math.Min(piece, batch.Sequences - start);
             Launch(batch.DeviceInputs + (ulong)start * (ulong)InputsPerSequence * sizeof(float),
-                batch.DeviceOutputs + (ulong)start * (ulong)OutputSize * sizeof(float), slot.Scratch, n, stream);
+                batch.DeviceOutputs + (ulong)start * (ulong)OutputSize * sizeof(float), slot.Scratch,
+                batch.HasLengths ? batch.DeviceLengths + (ulong)start * sizeof(int) : 0, n, stream);
         }
     }
 
     internal CudaKernelDefinition Kernel => _kernel;
 
-    // Token ids arrive as their bit patterns in a float span, as in RunLocked.
-    internal unsafe void Upload(CudaBatch batch, ReadOnlySpan<float> values, string name)
+    // Token ids arrive as their bit patterns in a float span, as in RunLocked. Empty lengths (checked by the caller):
+    // the batch's sequences run all their steps from now on; else their lengths go with them.
+    internal unsafe void Upload(CudaBatch batch, ReadOnlySpan<float> values, ReadOnlySpan<int> lengths, string name)
     {
         Guard.Length(values.Length, batch.Sequences * InputsPerSequence, $"{batch.Sequences} sequences × {InputsPerSequence}", name);
         lock (_gate)
@@ -519,11 +655,21 @@ public sealed class CudaScorer : IDisposable
             CheckBatch(batch);
             MakeCurrent();
             var stream = _slots[0].Stream();
+            if (!lengths.IsEmpty && batch.DeviceLengths == 0)
+            {
+                Check(cuMemAlloc_v2(out var deviceLengths, (nuint)batch.Sequences * sizeof(int)), "cuMemAlloc_v2");
+                batch.DeviceLengths = deviceLengths;
+            }
+            batch.HasLengths = false;   // until the copies below succeed
             fixed (float* source = values)
+            fixed (int* sourceLengths = lengths)
             {
                 Check(cuMemcpyHtoDAsync_v2(batch.DeviceInputs, source, (nuint)values.Length * sizeof(float), stream), "cuMemcpyHtoDAsync_v2");
+                if (!lengths.IsEmpty)
+                    Check(cuMemcpyHtoDAsync_v2(batch.DeviceLengths, sourceLengths, (nuint)lengths.Length * sizeof(int), stream), "cuMemcpyHtoDAsync_v2");
                 Check(cuStreamSynchronize(stream), "cuStreamSynchronize");
             }
+            batch.HasLengths = !lengths.IsEmpty;
         }
     }
 
@@ -571,6 +717,8 @@ public sealed class CudaScorer : IDisposable
     {
         _ = cuMemFree_v2(batch.DeviceInputs);
         _ = cuMemFree_v2(batch.DeviceOutputs);
+        if (batch.DeviceLengths != 0)
+            _ = cuMemFree_v2(batch.DeviceLengths);
     }
 
     // ---- Context and lifetime ----
@@ -627,11 +775,15 @@ public sealed class CudaScorer : IDisposable
 
         public nint HostInputs;
         public nint HostOutputs;
+        public nint HostLengths;
         public ulong DeviceInputs;
         public ulong DeviceOutputs;
+        public ulong DeviceLengths;
         public ulong Scratch; // 0 (a null pointer) when the kernel uses none
         public int PendingStart;
         public int PendingCount;
+        public bool PendingOrdered;   // the pending chunk was staged in Order (sequences of their own lengths)
+        public int[] Order = [];      // which sequence of the chunk each staged position holds
 
         public nint Stream()
         {
@@ -652,11 +804,16 @@ public sealed class CudaScorer : IDisposable
             FreeStaging();
             var inputBytes = (nuint)sequences * (nuint)kernel.InputsPerSequence * sizeof(float);
             var outputBytes = (nuint)sequences * (nuint)kernel.OutputSize * sizeof(float);
+            // Lengths take 4 bytes a sequence, next to inputs of at least as many: staged always, used when given.
+            var lengthBytes = (nuint)sequences * sizeof(int);
             // Each pointer is stored as soon as it exists, so a failure part way leaves nothing unaccounted for.
             HostInputs = AllocateHost(inputBytes);
             HostOutputs = AllocateHost(outputBytes);
+            HostLengths = AllocateHost(lengthBytes);
             DeviceInputs = AllocateDevice(inputBytes);
             DeviceOutputs = AllocateDevice(outputBytes);
+            DeviceLengths = AllocateDevice(lengthBytes);
+            Order = new int[sequences];
             _stagingCapacity = sequences;
         }
 
@@ -717,12 +874,16 @@ public sealed class CudaScorer : IDisposable
                 _ = cuMemFreeHost(HostInputs);
             if (HostOutputs != 0)
                 _ = cuMemFreeHost(HostOutputs);
+            if (HostLengths != 0)
+                _ = cuMemFreeHost(HostLengths);
             if (DeviceInputs != 0)
                 _ = cuMemFree_v2(DeviceInputs);
             if (DeviceOutputs != 0)
                 _ = cuMemFree_v2(DeviceOutputs);
-            HostInputs = HostOutputs = 0;
-            DeviceInputs = DeviceOutputs = 0;
+            if (DeviceLengths != 0)
+                _ = cuMemFree_v2(DeviceLengths);
+            HostInputs = HostOutputs = HostLengths = 0;
+            DeviceInputs = DeviceOutputs = DeviceLengths = 0;
             _stagingCapacity = 0;
         }
     }

@@ -108,10 +108,17 @@ __device__ __forceinline__ void accumulate(
     }
 }
 
-// One direction of one recurrent layer over all T steps, for the block's sequences.
+// One direction of one recurrent layer, for the block's sequences.
+//   length[s]                  how many steps sequence s runs (shared memory; 0 to T, 0 past the batch)
 //   load_input(s, t, i)        feature i of step t of sequence s (0 for sequences past the batch)
 //   store_step(s, t, u, h)     h of unit u after step t (only when STORE_STEPS)
-//   store_final(s, u, h)       h of unit u after the last step (only when STORE_FINAL)
+//   store_final(s, u, h)       h of unit u after the sequence's last step (only when STORE_FINAL)
+// Sequences of their own lengths run as PyTorch runs a packed batch: sequence s takes steps t < length[s] only and
+// keeps its state through the others. The block walks the steps of its longest sequence in order (backward: from the
+// last one down), so a backward pass meets the steps past a shorter sequence's end first, which leave its zero state
+// as it is: each sequence's backward pass starts at its own last step. Per-step outputs past the end are 0, as from
+// pad_packed_sequence. Every thread computes the same steps either way (no divergence at the barriers); a sequence
+// that has ended only has its results dropped.
 // `extra` is b_hn for a reset-after GRU and the peepholes p_i, p_f, p_o for a peephole LSTM.
 //
 // The first rows of the recurrent weights that fit in `staged_floats` floats of shared memory after SHARED_FLOATS
@@ -123,8 +130,8 @@ template <int CELL, int H, int IN, int T, bool BACKWARD, int ACT, bool PEEPHOLE,
           class LoadInput, class StoreStep, class StoreFinal>
 __device__ __forceinline__ void recurrent_layer(
     const float* __restrict__ w_ih, const float* __restrict__ w_hh, const float* __restrict__ bias,
-    const float* __restrict__ extra, float* shared, int staged_floats, LoadInput load_input, StoreStep store_step,
-    StoreFinal store_final)
+    const float* __restrict__ extra, float* shared, int staged_floats, const int* length, LoadInput load_input,
+    StoreStep store_step, StoreFinal store_final)
 {
     constexpr int G = CELL == CELL_LSTM ? 4 : CELL == CELL_RNN ? 1 : 3;
     constexpr int UT = H < THREADS ? H : THREADS;           // threads across the units
@@ -171,13 +178,18 @@ __device__ __forceinline__ void recurrent_layer(
         staged[i] = w_hh[packed_recurrent(k, gate, unit, G, H)];
     }
 
-    for (int step = 0; step < T; ++step)
+    // Steps past the block's longest sequence change nothing: not run (their per-step outputs are zeroed below).
+    int longest = 0;
+    for (int s = 0; s < SEQUENCES; ++s)
+        longest = length[s] > longest ? length[s] : longest;
+
+    for (int step = 0; step < longest; ++step)
     {
-        const int t = BACKWARD ? T - 1 - step : step;
+        const int t = BACKWARD ? longest - 1 - step : step;
         for (int i = threadIdx.x; i < IN * SEQUENCES; i += THREADS)
         {
             const int s = i / IN, k = i % IN;
-            x[k * SHARED_ROW + s] = load_input(s, t, k);
+            x[k * SHARED_ROW + s] = t < length[s] ? load_input(s, t, k) : 0.0f;   // padding is never read
         }
         __syncthreads();
 
@@ -210,6 +222,7 @@ __device__ __forceinline__ void recurrent_layer(
                     const int s = first + j;
                     if (s >= SEQUENCES) break;
                     const float h_prev = h_old[u * SHARED_ROW + s];
+                    const bool running = t < length[s];
                     float h;
                     if (CELL == CELL_RNN)
                     {
@@ -225,7 +238,7 @@ __device__ __forceinline__ void recurrent_layer(
                         const float c_next = forget_gate * c_prev + in_gate * tanhf(acc[2][j]);
                         const float p_o = PEEPHOLE ? extra[packed_column(2, u, 3)] * c_next : 0.0f;
                         h = sigmoid(acc[3][j] + p_o) * tanhf(c_next);
-                        c[uu][j] = c_next;
+                        c[uu][j] = running ? c_next : c_prev;
                     }
                     else if (CELL == CELL_GRU)
                     {
@@ -241,8 +254,8 @@ __device__ __forceinline__ void recurrent_layer(
                         keep_n[uu][j] = acc[2][j];
                         continue;
                     }
-                    h_new[u * SHARED_ROW + s] = h;
-                    if (STORE_STEPS) store_step(s, t, u, h);
+                    h_new[u * SHARED_ROW + s] = running ? h : h_prev;
+                    if (STORE_STEPS) store_step(s, t, u, running ? h : 0.0f);
                 }
             }
         }
@@ -270,9 +283,11 @@ __device__ __forceinline__ void recurrent_layer(
                         const int s = first + j;
                         if (s >= SEQUENCES) break;
                         const float z = keep_z[uu][j];
-                        const float h = (1.0f - z) * tanhf(n[j]) + z * h_old[u * SHARED_ROW + s];
-                        h_new[u * SHARED_ROW + s] = h;
-                        if (STORE_STEPS) store_step(s, t, u, h);
+                        const float h_prev = h_old[u * SHARED_ROW + s];
+                        const float h = (1.0f - z) * tanhf(n[j]) + z * h_prev;
+                        const bool running = t < length[s];
+                        h_new[u * SHARED_ROW + s] = running ? h : h_prev;
+                        if (STORE_STEPS) store_step(s, t, u, running ? h : 0.0f);
                     }
                 }
             }
@@ -281,6 +296,13 @@ __device__ __forceinline__ void recurrent_layer(
         float* swap = h_old; h_old = h_new; h_new = swap;
     }
 
+    if (STORE_STEPS && active)
+    {
+        for (int t = longest; t < T; ++t)
+            for (int uu = 0; uu < UPT && lane + uu * UT < H; ++uu)
+                for (int j = 0; j < SPT && first + j < SEQUENCES; ++j)
+                    store_step(first + j, t, lane + uu * UT, 0.0f);
+    }
     if (STORE_FINAL && active)
     {
         for (int uu = 0; uu < UPT; ++uu)
@@ -361,16 +383,93 @@ __device__ __forceinline__ void dense_layer(const float* __restrict__ w, const f
     }
 }
 
-// An embedding table lookup for every step: store(s, t, e, table[token][e]).
+// A token id clamped into the table: the host checked it; this only keeps a read inside the table.
+template <int VOCABULARY>
+__device__ __forceinline__ int table_row(int id) { return id < 0 ? 0 : id >= VOCABULARY ? VOCABULARY - 1 : id; }
+
+// An embedding table lookup for every step within the sequence's length (the padding after it is not read, and
+// its rows are 0): store(s, t, e, table[token][e]).
 template <int VOCABULARY, int E, int T, class Token, class Store>
-__device__ __forceinline__ void embedding_layer(const float* __restrict__ table, Token token, Store store)
+__device__ __forceinline__ void embedding_layer(const float* __restrict__ table, const int* length, Token token, Store store)
 {
     for (int i = threadIdx.x; i < T * SEQUENCES * E; i += THREADS)
     {
         const int e = i % E, s = i / E % SEQUENCES, t = i / E / SEQUENCES;
-        int id = token(s, t);
-        id = id < 0 ? 0 : id >= VOCABULARY ? VOCABULARY - 1 : id;   // the host checked; never read outside the table
-        store(s, t, e, table[id * E + e]);
+        store(s, t, e, t < length[s] ? table[table_row<VOCABULARY>(token(s, t)) * E + e] : 0.0f);
+    }
+    __syncthreads();
+}
+
+// Keras's mask_zero, by compaction as on the CPU (StaticRnn.Runtime.Masking): a masked step (token 0) leaves every
+// state unchanged, so a sequence runs as the sequence of its other tokens. Their rows go to the front, in order
+// (0 after them), and length[s] becomes their count: the layers after run those steps only, as for a shorter
+// sequence. Doing it here rather than on the host keeps device-resident batches and host batches alike, and the
+// recurrent template needs nothing beyond lengths. expand_masked puts per-step outputs back in place.
+template <int VOCABULARY, int E, int T, class Token, class Store>
+__device__ __forceinline__ void masked_embedding_layer(const float* __restrict__ table, int* length, Token token, Store store)
+{
+    for (int i = threadIdx.x; i < SEQUENCES * E; i += THREADS)
+    {
+        const int e = i % E, s = i / E;
+        int real = 0;
+        for (int t = 0; t < length[s]; ++t)
+        {
+            const int id = token(s, t);
+            if (id != 0)
+                store(s, real++, e, table[table_row<VOCABULARY>(id) * E + e]);
+        }
+        for (int t = real; t < T; ++t)
+            store(s, t, e, 0.0f);
+    }
+    __syncthreads();   // every thread has read the lengths before they change
+    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+    {
+        int real = 0;
+        for (int t = 0; t < length[s]; ++t)
+            real += token(s, t) != 0;
+        length[s] = real;
+    }
+    __syncthreads();
+}
+
+// After a masked network ran on compacted sequences (masked_embedding_layer), moves each sequence's per-step output
+// rows back to the steps of its tokens other than 0, and gives a masked step what Keras 3 gives: the output of the
+// last real step before it (CARRY: a unidirectional last recurrent layer), else the output past the compacted end
+// (the network's for a zero state; a Bidirectional layer zeroes masked steps). Steps past the sequence's length
+// (end(s)) count as masked. As StaticRnn.Runtime.Masking.Expand; one thread per (sequence, feature) column.
+//   length[s]: the count of real steps; token(s, t): the token; end(s): the length before masking;
+//   out(s, t, k): a reference to output feature k of step t.
+template <int WIDTH, int T, bool CARRY, class Token, class End, class Out>
+__device__ __forceinline__ void expand_masked(const int* length, int count, Token token, End end, Out out)
+{
+    for (int i = threadIdx.x; i < count * WIDTH; i += THREADS)
+    {
+        const int s = i / WIDTH, k = i % WIDTH;
+        const int real = length[s], steps = end(s);
+        if (real == T)
+            continue;   // nothing masked: already in place
+        const float past_end = out(s, real, k);
+        // From the last real step back: each row moves to a later or the same step, over rows already moved.
+        int position = steps;
+        for (int j = real - 1; j >= 0; --j)
+        {
+            do
+                --position;
+            while (token(s, position) == 0);
+            out(s, position, k) = out(s, j, k);
+        }
+        float carried = past_end;
+        for (int t = 0; t < T; ++t)
+        {
+            if (t < steps && token(s, t) != 0)
+            {
+                if (CARRY) carried = out(s, t, k);
+            }
+            else
+            {
+                out(s, t, k) = carried;
+            }
+        }
     }
     __syncthreads();
 }

@@ -14,7 +14,8 @@ namespace StaticRnn.Generators.Tests.Differential;
 /// <see cref="ReferenceNetwork"/> and the CPU path: the benchmark shapes (hidden 128, where a thread's sequences
 /// load 16 bytes at a time), hidden sizes above the block's 256 threads (a thread owns two or three units), a
 /// reset-before GRU of that size, and layers of different widths in one kernel. Two blocks each, the second
-/// partly filled.
+/// partly filled; then again with a random length per sequence (the padding unreadable: NaN or an invalid token)
+/// against the CPU path's PredictBatch(inputs, lengths, outputs).
 /// </summary>
 public class DifferentialCudaTests
 {
@@ -73,6 +74,38 @@ public class DifferentialCudaTests
                         $"{model.Name} ({a}), {kernel.SequencesPerBlock} sequences per block, {staged} floats staged: sequence {s}, output {k}: kernel {value:R}, reference {expected[k]:R}");
                 }
             }
+
+            // Sequences of their own lengths: several units per thread hold their state and zero their outputs too.
+            var lengths = Enumerable.Range(0, sequences).Select(s => s == 0 ? a.SequenceLength : random.Next(1, a.SequenceLength + 1)).ToArray();
+            var perStep = perSequence / a.SequenceLength;
+            var padded = inputs.Select((v, i) => i % perSequence < lengths[i / perSequence] * perStep ? v : a.TakesTokens ? -1 : double.NaN).ToArray();
+            var cpu = new float[sequences * a.OutputSize];
+            byte[] paddedBytes;
+            if (a.TakesTokens)
+            {
+                var tokens = padded.Select(v => (int)v).ToArray();
+                PredictWithLengths<int>(type, tokens, lengths, cpu);
+                paddedBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(tokens.AsSpan()).ToArray();
+            }
+            else
+            {
+                var floats = padded.Select(v => (float)v).ToArray();
+                PredictWithLengths<float>(type, floats, lengths, cpu);
+                paddedBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()).ToArray();
+            }
+            var withLengths = CudaEmulator.Run(kernel, weights, sequences, paddedBytes, sequences * a.OutputSize, a.TakesTokens, staged, lengths);
+            for (var i = 0; i < cpu.Length; i++)
+            {
+                Assert.True(Math.Abs(withLengths[i] - cpu[i]) <= Tolerance * Math.Max(1, Math.Abs(cpu[i])),
+                    $"{model.Name} ({a}) with lengths, {staged} floats staged: sequence {i / a.OutputSize} (length {lengths[i / a.OutputSize]}), output {i % a.OutputSize}: kernel {withLengths[i]:R}, CPU path {cpu[i]:R}");
+            }
         }
     }
+
+    private delegate void LengthsMember<T>(ReadOnlySpan<T> inputs, ReadOnlySpan<int> lengths, Span<float> outputs);
+
+    /// <summary>The compiled model's PredictBatch(inputs or tokens, lengths, outputs).</summary>
+    private static void PredictWithLengths<T>(Type type, T[] inputs, int[] lengths, float[] outputs) =>
+        type.GetMethod("PredictBatch", [typeof(ReadOnlySpan<T>), typeof(ReadOnlySpan<int>), typeof(Span<float>)])!
+            .CreateDelegate<LengthsMember<T>>()(inputs, lengths, outputs);
 }

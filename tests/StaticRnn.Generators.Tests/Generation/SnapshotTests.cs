@@ -1,3 +1,4 @@
+using System;
 using StaticRnn.Generators.Tests.Infrastructure;
 using StaticRnn.Generators.Tests.Weights;
 using Xunit;
@@ -70,8 +71,8 @@ public class SnapshotTests
         Snapshot.Match(run.Sources["Sentiment.Weights.g.cs"], "Sentiment.Weights");
     }
 
-    [Fact]
-    public void Keras_tagger_with_stacked_layers_and_a_reset_before_bidirectional_gru()
+    /// <summary>A Keras tagger: an embedding, a stacked LSTM and a reset-before bidirectional GRU, every step, a softmax head.</summary>
+    private static GeneratorRun KerasTagger(string className, bool maskZero)
     {
         var weights = new SafeTensorsBuilder()
             .KerasEmbedding("embedding", 30, 6)
@@ -79,21 +80,47 @@ public class SnapshotTests
             .KerasRecurrent("bidirectional", "gru_cell", 3, 5, 8, bidirectional: true, suffix: ":0")
             .KerasDense("dense", 3, 10)
             .Build();
-        var run = GeneratorHarness.Run("""
+        return GeneratorHarness.Run($$"""
             using StaticRnn;
             namespace Demo;
             [RnnModel("keras_tagger.safetensors", SequenceLength = 9, Convention = WeightConvention.Keras)]
-            [Embedding(30, 6, Weights = "embedding")]
+            [Embedding(30, 6, Weights = "embedding"{{(maskZero ? ", MaskZero = true" : "")}})]
             [Lstm(8, Weights = "lstm", ReturnSequences = true)]
             [Gru(5, Weights = "bidirectional", Bidirectional = true, ReturnSequences = true)]
             [Dense(3, Weights = "dense", Activation = Activation.Softmax)]
-            public static partial class KerasTagger { }
+            public static partial class {{className}} { }
             """, new ProjectFile("keras_tagger.safetensors", weights));
+    }
+
+    [Fact]
+    public void Keras_tagger_with_stacked_layers_and_a_reset_before_bidirectional_gru()
+    {
+        var run = KerasTagger("KerasTagger", maskZero: false);
 
         Assert.Empty(run.AllDiagnostics);
         Snapshot.Match(run.Sources["Demo.KerasTagger.g.cs"], "KerasTagger");
         Snapshot.Match(run.Sources["Demo.KerasTagger.Weights.g.cs"], "KerasTagger.Weights");
         Snapshot.Match(run.Sources["Demo.KerasTagger.Cuda.g.cs"], "KerasTagger.Cuda");
+    }
+
+    /// <summary>The same tagger masking token 0: its CUDA kernel differs only in compacting each sequence's tokens
+    /// (masked_embedding_layer) and putting the per-step outputs back at the end (expand_masked, not carrying the last
+    /// real output: the Bidirectional layer zeroes masked steps). What the kernel computes is checked against Keras by
+    /// the CUDA emulation tests; a snapshot would repeat KerasTagger.Cuda's.</summary>
+    [Fact]
+    public void Masked_keras_tagger_kernel_compacts_and_expands()
+    {
+        var plain = KerasTagger("KerasTagger", maskZero: false).Sources["Demo.KerasTagger.Cuda.g.cs"];
+        var run = KerasTagger("MaskedKerasTagger", maskZero: true);
+        Assert.Empty(run.AllDiagnostics);
+        var masked = run.Sources["Demo.MaskedKerasTagger.Cuda.g.cs"];
+
+        Assert.DoesNotContain("NotSupportedException", masked);
+        Assert.Contains("masked_embedding_layer<30, 6, SEQUENCE_LENGTH>(weights + Layer1_Table, length,", masked);
+        Assert.Contains("expand_masked<3, SEQUENCE_LENGTH, false>(length, count,", masked);
+        Assert.True(masked.IndexOf("dense_layer<", StringComparison.Ordinal) < masked.IndexOf("expand_masked<", StringComparison.Ordinal));
+        Assert.DoesNotContain("masked_embedding_layer", plain);
+        Assert.DoesNotContain("expand_masked", plain);
     }
 
     [Fact]

@@ -44,6 +44,45 @@ public sealed class CudaGpuTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => scorer.Score(new int[15], new float[2]));
     }
 
+    /// <summary>Each chunk's lengths reach its launch (chunks of 8 through both slots), and a resident batch's reach
+    /// each of its launches (8 sequences each): the test kernel sums only the first lengths[s] steps.</summary>
+    [CudaFact]
+    public void Lengths_reach_every_chunk_and_every_resident_launch()
+    {
+        var kernel = CudaTestKernels.Create(scratchFloatsPerSequence: 3);
+        var weights = CudaTestKernels.Weights(0);
+        const int Count = 1001;
+        var inputs = CudaTestKernels.RandomFeatures(Count * kernel.InputsPerSequence, seed: 8);
+        var random = new Random(8);
+        var lengths = Enumerable.Range(0, Count).Select(_ => random.Next(1, kernel.SequenceLength + 1)).ToArray();
+        var expected = CudaTestKernels.Reference(kernel, weights, inputs, default, lengths);
+
+        using var scorer = CudaScorer.Create(kernel, weights, Options(sequencesPerChunk: 10, scratchBytesLimit: 100));
+        var outputs = new float[Count * 2];
+        scorer.Score(inputs, lengths, outputs);
+        CudaTestKernels.AssertClose(expected, outputs);
+        Array.Clear(outputs);
+        scorer.ScoreAsync(inputs, lengths, outputs).GetAwaiter().GetResult();
+        CudaTestKernels.AssertClose(expected, outputs);
+        // Without lengths again: the null pointer, every step.
+        scorer.Score(inputs, outputs);
+        CudaTestKernels.AssertClose(CudaTestKernels.Reference(kernel, weights, inputs, default), outputs);
+
+        using var batch = scorer.AllocateBatch(Count);
+        batch.Upload(inputs, lengths);
+        scorer.ScoreResident(batch);
+        batch.Download(outputs);
+        CudaTestKernels.AssertClose(expected, outputs);
+        batch.Upload(inputs);   // full length again
+        scorer.ScoreResident(batch);
+        batch.Download(outputs);
+        CudaTestKernels.AssertClose(CudaTestKernels.Reference(kernel, weights, inputs, default), outputs);
+
+        lengths[500] = kernel.SequenceLength + 1;
+        Assert.Throws<ArgumentOutOfRangeException>(() => scorer.Score(inputs, lengths, outputs));
+        Assert.Throws<ArgumentOutOfRangeException>(() => batch.Upload(inputs, lengths));
+    }
+
     [CudaFact]
     public void A_scorer_works_from_a_thread_that_has_never_used_cuda()
     {

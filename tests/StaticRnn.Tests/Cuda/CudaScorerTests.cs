@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using StaticRnn.Cuda;
 using Xunit;
 
@@ -188,6 +189,76 @@ public class CudaScorerTests
 
         var wrong = Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateFeatures(kernel, 10, 4));
         Assert.Contains("takes token ids (vocabulary of 10)", wrong.Message);
+    }
+
+    /// <summary>As the CPU's PredictBatch(inputs, lengths, outputs): one length per sequence, each 1 to SequenceLength,
+    /// the message naming the index, the value and the range.</summary>
+    [Fact]
+    public void Lengths_are_checked_as_on_the_CPU()
+    {
+        var kernel = Definition();   // 5 steps of 3 features
+        Assert.Equal(3, CudaScorer.ValidateFeatures(kernel, 45, [1, 5, 3], 6));
+        Assert.Equal(0, CudaScorer.ValidateFeatures(kernel, 0, [], 0));
+
+        var tooLong = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateFeatures(kernel, 45, [1, 6, 3], 6));
+        Assert.Equal("lengths", tooLong.ParamName);
+        Assert.Contains("lengths[1] is 6; expected 1 to 5", tooLong.Message);
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateFeatures(kernel, 45, [1, 2, 0], 6));
+        Assert.Contains("lengths[2] is 0", zero.Message);
+        var count = Assert.Throws<ArgumentException>(() => CudaScorer.ValidateFeatures(kernel, 45, [1, 2], 6));
+        Assert.Equal("lengths", count.ParamName);
+        Assert.Contains("one length per sequence, 3; it holds 2", count.Message);
+        // The batch itself is checked first, as without lengths.
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => CudaScorer.ValidateFeatures(kernel, 44, [1, 2, 3], 6)).ParamName);
+        Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateTokens(kernel, new int[15], [1, 2, 3], 6));
+    }
+
+    /// <summary>Only the tokens within each length are checked: the padding after them need not be in the vocabulary.</summary>
+    [Fact]
+    public void Token_batches_with_lengths_check_the_tokens_within_each_length()
+    {
+        var kernel = Definition(inputSize: 1, vocabularySize: 10);
+        int[] tokens = [0, 1, -1, 99, 10, 5, 6, 7, 8, 9];
+        Assert.Equal(2, CudaScorer.ValidateTokens(kernel, tokens, [2, 5], 4));
+
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, [3, 5], 4));
+        Assert.Equal("tokens", outOfRange.ParamName);
+        Assert.Contains("Token -1 at position 2", outOfRange.Message);
+        Assert.Equal("lengths", Assert.Throws<ArgumentOutOfRangeException>(() => CudaScorer.ValidateTokens(kernel, tokens, [2, 6], 4)).ParamName);
+        Assert.Throws<InvalidOperationException>(() => CudaScorer.ValidateFeatures(kernel, 10, [2, 5], 4));
+    }
+
+    /// <summary>A chunk of sequences with lengths is staged longest first, equal lengths in their order, and its
+    /// outputs go back to each sequence's place.</summary>
+    [Fact]
+    public void Sequences_with_lengths_are_staged_longest_first_and_put_back()
+    {
+        int[] lengths = [2, 5, 1, 5, 3, 2];
+        var order = new int[lengths.Length];
+        CudaScorer.OrderByLength(lengths, new int[6], order);
+        Assert.Equal([1, 3, 4, 0, 5, 2], order);
+
+        // Rows of two values: sequence i's row is { 10 i, 10 i + 1 }.
+        var rows = Enumerable.Range(0, 12).Select(i => (float)(i / 2 * 10 + i % 2)).ToArray();
+        var staged = new float[12];
+        CudaScorer.Gather<float>(rows, 2, order, staged);
+        Assert.Equal([10f, 11f, 30f, 31f, 40f, 41f, 0f, 1f, 50f, 51f, 20f, 21f], staged);
+        var back = new float[12];
+        CudaScorer.Scatter<float>(staged, 2, order, back);
+        Assert.Equal(rows, back);
+
+        // Random chunks: a permutation, lengths never increasing along it.
+        var random = new Random(5);
+        var counts = new int[101];
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var chunk = Enumerable.Range(0, random.Next(1, 3000)).Select(_ => random.Next(1, 101)).ToArray();
+            var permutation = new int[chunk.Length];
+            CudaScorer.OrderByLength(chunk, counts, permutation);
+            Assert.Equal(Enumerable.Range(0, chunk.Length), permutation.Order());
+            for (var j = 1; j < permutation.Length; j++)
+                Assert.True(chunk[permutation[j - 1]] > chunk[permutation[j]] || (chunk[permutation[j - 1]] == chunk[permutation[j]] && permutation[j - 1] < permutation[j]));
+        }
     }
 
     [Fact]

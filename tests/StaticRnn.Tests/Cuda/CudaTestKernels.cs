@@ -22,7 +22,7 @@ internal static class CudaTestKernels
 
     /// <summary>
     /// Each sequence's outputs are { w[0] · sum + w[1], first input }, where sum adds the inputs (feature models) or
-    /// w[2 + token] (token models). The running sum goes through the sequence's scratch and the block's dynamic
+    /// w[2 + token] (token models) of the sequence's first lengths[s] steps (all of them when lengths is null). The running sum goes through the sequence's scratch and the block's dynamic
     /// shared memory when the kernel has them, so wrong scratch offsets or a missing shared-memory opt-in show.
     /// </summary>
     public static CudaKernelDefinition Create(int sequenceLength = 5, int inputSize = 3, int vocabularySize = 0,
@@ -33,10 +33,11 @@ internal static class CudaTestKernels
         var source = $$"""
             #define SPB {{sequencesPerBlock}}
             #define INPUTS {{inputs}}
+            #define STEP {{inputSize}}
             #define SCRATCH {{scratchFloatsPerSequence}}
             #define SHARED_FLOATS {{sharedMemoryBytes / 4}}
             #define TOKENS {{(vocabularySize > 0 ? 1 : 0)}}
-            extern "C" __global__ void {{entryPoint}}(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences, int staged_floats)
+            extern "C" __global__ void {{entryPoint}}(const float* weights, const void* inputs, float* outputs, float* scratch, int sequences, int staged_floats, const int* lengths)
             {
                 extern __shared__ float shared[];
                 const int local = threadIdx.x;
@@ -48,7 +49,8 @@ internal static class CudaTestKernels
                 const float* x = (const float*)inputs + (size_t)s * INPUTS;
             #endif
                 float sum = 0.0f;
-                for (int i = 0; i < INPUTS; ++i)
+                const int used = lengths ? lengths[s] * STEP : INPUTS;
+                for (int i = 0; i < used; ++i)
                 {
             #if TOKENS
                     sum += weights[2 + x[i]];
@@ -85,7 +87,8 @@ internal static class CudaTestKernels
         return values;
     }
 
-    public static float[] Reference(CudaKernelDefinition kernel, float[] weights, ReadOnlySpan<float> features, ReadOnlySpan<int> tokens)
+    public static float[] Reference(CudaKernelDefinition kernel, float[] weights, ReadOnlySpan<float> features, ReadOnlySpan<int> tokens,
+        ReadOnlySpan<int> lengths = default)
     {
         var perSequence = kernel.InputsPerSequence;
         var count = (kernel.TakesTokens ? tokens.Length : features.Length) / perSequence;
@@ -93,7 +96,8 @@ internal static class CudaTestKernels
         for (var s = 0; s < count; s++)
         {
             var sum = 0f;
-            for (var i = 0; i < perSequence; i++)
+            var used = lengths.IsEmpty ? perSequence : lengths[s] * kernel.InputSize;
+            for (var i = 0; i < used; i++)
                 sum += kernel.TakesTokens ? weights[2 + tokens[s * perSequence + i]] : features[s * perSequence + i];
             outputs[2 * s] = weights[0] * sum + weights[1];
             outputs[2 * s + 1] = kernel.TakesTokens ? tokens[s * perSequence] : features[s * perSequence];

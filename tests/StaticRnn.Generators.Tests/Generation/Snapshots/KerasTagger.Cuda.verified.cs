@@ -21,7 +21,7 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_KerasTagger", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: VocabularySize, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 18800, scratchFloatsPerSequence: 180,
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 19376, scratchFloatsPerSequence: 180,
             recurrentWeightFloats: 512);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
@@ -65,7 +65,8 @@ constexpr int SHARED_H_CURRENT = 1072;
 constexpr int SHARED_X = 2144;
 constexpr int SHARED_RH = 3216;
 constexpr int SHARED_DENSE = 4288;
-constexpr int SHARED_FLOATS = 4700;
+constexpr int SHARED_LENGTHS = 4700;
+constexpr int SHARED_FLOATS = 4844;
 // Scratch memory: 2 sequence buffer(s) per sequence, [step][sequence][10 features].
 constexpr int SCRATCH_WIDTH = 10;
 constexpr int SCRATCH_PER_SEQUENCE = 180;
@@ -101,23 +102,28 @@ constexpr int Layer4_Bias = 2644;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_KerasTagger(
     const float* __restrict__ weights, const int* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences, int staged_floats)
+    float* __restrict__ scratch, int sequences, int staged_floats, const int* __restrict__ lengths)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
     const int count = sequences - first < SEQUENCES ? sequences - first : SEQUENCES;
+    // Each sequence's length: lengths[first + s], or every step when there are none; 0 past the batch.
+    int* const length = reinterpret_cast<int*>(shared + SHARED_LENGTHS);
+    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+        length[s] = s >= count ? 0 : lengths ? lengths[first + s] : SEQUENCE_LENGTH;
+    __syncthreads();
     float* const block_scratch = scratch + (long long)blockIdx.x * SEQUENCES * SCRATCH_PER_SEQUENCE;
     float* const sequence_a = block_scratch + 0 * SEQUENCE_LENGTH * SEQUENCES * SCRATCH_WIDTH;
     float* const sequence_b = block_scratch + 1 * SEQUENCE_LENGTH * SEQUENCES * SCRATCH_WIDTH;
 
     // Layer 1, Embedding(30, 6): [steps][1] -> [steps][6]
-    embedding_layer<30, 6, SEQUENCE_LENGTH>(weights + Layer1_Table,
+    embedding_layer<30, 6, SEQUENCE_LENGTH>(weights + Layer1_Table, length,
         [&](int s, int t) { return s < count ? inputs[(long long)(first + s) * SEQUENCE_LENGTH + t] : 0; },
         [&](int s, int t, int e, float v) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + e] = v; });
 
     // Layer 2, Lstm(8, ReturnSequences = true): [steps][6] -> [steps][8]
     recurrent_layer<CELL_LSTM, 8, 6, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer2_Wx, weights + Layer2_Wh, weights + Layer2_Bias, nullptr, shared, staged_floats,
+        weights + Layer2_Wx, weights + Layer2_Wh, weights + Layer2_Bias, nullptr, shared, staged_floats, length,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
@@ -125,13 +131,13 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_KerasTagg
     // Layer 3, Gru(5, Bidirectional = true, ReturnSequences = true, ResetAfter = false): [steps][8] -> [steps][10]
     // forward
     recurrent_layer<CELL_GRU_RESET_BEFORE, 5, 8, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer3_Forward_Wx, weights + Layer3_Forward_Wh, weights + Layer3_Forward_Bias, nullptr, shared, staged_floats,
+        weights + Layer3_Forward_Wx, weights + Layer3_Forward_Wh, weights + Layer3_Forward_Bias, nullptr, shared, staged_floats, length,
         [&](int s, int t, int i) { return sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // backward
     recurrent_layer<CELL_GRU_RESET_BEFORE, 5, 8, SEQUENCE_LENGTH, true, ACT_NONE, false, false, true, false>(
-        weights + Layer3_Backward_Wx, weights + Layer3_Backward_Wh, weights + Layer3_Backward_Bias, nullptr, shared, staged_floats,
+        weights + Layer3_Backward_Wx, weights + Layer3_Backward_Wh, weights + Layer3_Backward_Bias, nullptr, shared, staged_floats, length,
         [&](int s, int t, int i) { return sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + 5 + u] = h; },
         [&](int, int, float) {});

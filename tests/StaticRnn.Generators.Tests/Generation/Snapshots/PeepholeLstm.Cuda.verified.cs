@@ -21,7 +21,7 @@ namespace Demo
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_Demo_PeepholeLstm", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 11408, scratchFloatsPerSequence: 100,
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 11984, scratchFloatsPerSequence: 100,
             recurrentWeightFloats: 320);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
@@ -61,8 +61,9 @@ constexpr int SHARED_H_CURRENT = 676;
 constexpr int SHARED_X = 1352;
 constexpr int SHARED_RH = 2028;
 constexpr int SHARED_DENSE = 2028;
-constexpr int SHARED_VECTOR_A = 2176;
-constexpr int SHARED_FLOATS = 2852;
+constexpr int SHARED_LENGTHS = 2176;
+constexpr int SHARED_VECTOR_A = 2320;
+constexpr int SHARED_FLOATS = 2996;
 // Scratch memory: 1 sequence buffer(s) per sequence, [step][sequence][5 features].
 constexpr int SCRATCH_WIDTH = 5;
 constexpr int SCRATCH_PER_SEQUENCE = 100;
@@ -94,11 +95,16 @@ constexpr int Layer2_Bias = 1392;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_PeepholeLstm(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences, int staged_floats)
+    float* __restrict__ scratch, int sequences, int staged_floats, const int* __restrict__ lengths)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
     const int count = sequences - first < SEQUENCES ? sequences - first : SEQUENCES;
+    // Each sequence's length: lengths[first + s], or every step when there are none; 0 past the batch.
+    int* const length = reinterpret_cast<int*>(shared + SHARED_LENGTHS);
+    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+        length[s] = s >= count ? 0 : lengths ? lengths[first + s] : SEQUENCE_LENGTH;
+    __syncthreads();
     float* const block_scratch = scratch + (long long)blockIdx.x * SEQUENCES * SCRATCH_PER_SEQUENCE;
     float* const sequence_a = block_scratch + 0 * SEQUENCE_LENGTH * SEQUENCES * SCRATCH_WIDTH;
     float* const vector_a = shared + SHARED_VECTOR_A;
@@ -106,13 +112,13 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_PeepholeL
     // Layer 1, Lstm(5, Layers = 2, Peephole = true): [steps][2] -> [5]
     // stacked layer 0
     recurrent_layer<CELL_LSTM, 5, 2, SEQUENCE_LENGTH, false, ACT_NONE, true, false, true, false>(
-        weights + Layer1_L0_Wx, weights + Layer1_L0_Wh, weights + Layer1_L0_Bias, weights + Layer1_L0_Peepholes, shared, staged_floats,
+        weights + Layer1_L0_Wx, weights + Layer1_L0_Wh, weights + Layer1_L0_Bias, weights + Layer1_L0_Peepholes, shared, staged_floats, length,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 40 + t * 2 + i] : 0.0f; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // stacked layer 1
     recurrent_layer<CELL_LSTM, 5, 5, SEQUENCE_LENGTH, false, ACT_NONE, true, false, false, true>(
-        weights + Layer1_L1_Wx, weights + Layer1_L1_Wh, weights + Layer1_L1_Bias, weights + Layer1_L1_Peepholes, shared, staged_floats,
+        weights + Layer1_L1_Wx, weights + Layer1_L1_Wh, weights + Layer1_L1_Bias, weights + Layer1_L1_Peepholes, shared, staged_floats, length,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int, int, int, float) {},
         [&](int s, int u, float h) { vector_a[(u) * SHARED_ROW + s] = h; });

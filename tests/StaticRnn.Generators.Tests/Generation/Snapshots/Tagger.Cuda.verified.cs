@@ -23,7 +23,7 @@ namespace Demo.Tagging
             public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
                 entryPoint: "staticrnn_Demo_Tagging_Models_Tagger", source: CudaKernelSource,
                 sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-                sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 15040, scratchFloatsPerSequence: 432,
+                sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 15616, scratchFloatsPerSequence: 432,
                 recurrentWeightFloats: 288);
 
             /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
@@ -71,7 +71,8 @@ constexpr int SHARED_H_CURRENT = 808;
 constexpr int SHARED_X = 1616;
 constexpr int SHARED_RH = 3216;
 constexpr int SHARED_DENSE = 3216;
-constexpr int SHARED_FLOATS = 3760;
+constexpr int SHARED_LENGTHS = 3760;
+constexpr int SHARED_FLOATS = 3904;
 // Scratch memory: 3 sequence buffer(s) per sequence, [step][sequence][12 features].
 constexpr int SCRATCH_WIDTH = 12;
 constexpr int SCRATCH_PER_SEQUENCE = 432;
@@ -119,11 +120,16 @@ constexpr int Layer2_Bias = 2944;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_Tagging_Models_Tagger(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences, int staged_floats)
+    float* __restrict__ scratch, int sequences, int staged_floats, const int* __restrict__ lengths)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
     const int count = sequences - first < SEQUENCES ? sequences - first : SEQUENCES;
+    // Each sequence's length: lengths[first + s], or every step when there are none; 0 past the batch.
+    int* const length = reinterpret_cast<int*>(shared + SHARED_LENGTHS);
+    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+        length[s] = s >= count ? 0 : lengths ? lengths[first + s] : SEQUENCE_LENGTH;
+    __syncthreads();
     float* const block_scratch = scratch + (long long)blockIdx.x * SEQUENCES * SCRATCH_PER_SEQUENCE;
     float* const sequence_a = block_scratch + 0 * SEQUENCE_LENGTH * SEQUENCES * SCRATCH_WIDTH;
     float* const sequence_b = block_scratch + 1 * SEQUENCE_LENGTH * SEQUENCES * SCRATCH_WIDTH;
@@ -132,25 +138,25 @@ extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_Demo_Tagging_M
     // Layer 1, Gru(6, Layers = 2, Bidirectional = true, MergeMode = Sum, ReturnSequences = true): [steps][3] -> [steps][6]
     // stacked layer 0, forward
     recurrent_layer<CELL_GRU, 6, 3, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L0_Forward_Wx, weights + Layer1_L0_Forward_Wh, weights + Layer1_L0_Forward_Bias, weights + Layer1_L0_Forward_HiddenBias, shared, staged_floats,
+        weights + Layer1_L0_Forward_Wx, weights + Layer1_L0_Forward_Wh, weights + Layer1_L0_Forward_Bias, weights + Layer1_L0_Forward_HiddenBias, shared, staged_floats, length,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 36 + t * 3 + i] : 0.0f; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // stacked layer 0, backward
     recurrent_layer<CELL_GRU, 6, 3, SEQUENCE_LENGTH, true, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L0_Backward_Wx, weights + Layer1_L0_Backward_Wh, weights + Layer1_L0_Backward_Bias, weights + Layer1_L0_Backward_HiddenBias, shared, staged_floats,
+        weights + Layer1_L0_Backward_Wx, weights + Layer1_L0_Backward_Wh, weights + Layer1_L0_Backward_Bias, weights + Layer1_L0_Backward_HiddenBias, shared, staged_floats, length,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 36 + t * 3 + i] : 0.0f; },
         [&](int s, int t, int u, float h) { sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + 6 + u] = h; },
         [&](int, int, float) {});
     // stacked layer 1, forward
     recurrent_layer<CELL_GRU, 6, 12, SEQUENCE_LENGTH, false, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L1_Forward_Wx, weights + Layer1_L1_Forward_Wh, weights + Layer1_L1_Forward_Bias, weights + Layer1_L1_Forward_HiddenBias, shared, staged_floats,
+        weights + Layer1_L1_Forward_Wx, weights + Layer1_L1_Forward_Wh, weights + Layer1_L1_Forward_Bias, weights + Layer1_L1_Forward_HiddenBias, shared, staged_floats, length,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_b[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});
     // stacked layer 1, backward
     recurrent_layer<CELL_GRU, 6, 12, SEQUENCE_LENGTH, true, ACT_NONE, false, false, true, false>(
-        weights + Layer1_L1_Backward_Wx, weights + Layer1_L1_Backward_Wh, weights + Layer1_L1_Backward_Bias, weights + Layer1_L1_Backward_HiddenBias, shared, staged_floats,
+        weights + Layer1_L1_Backward_Wx, weights + Layer1_L1_Backward_Wh, weights + Layer1_L1_Backward_Bias, weights + Layer1_L1_Backward_HiddenBias, shared, staged_floats, length,
         [&](int s, int t, int i) { return sequence_a[(t * SEQUENCES + s) * SCRATCH_WIDTH + i]; },
         [&](int s, int t, int u, float h) { sequence_c[(t * SEQUENCES + s) * SCRATCH_WIDTH + u] = h; },
         [&](int, int, float) {});

@@ -21,7 +21,7 @@ namespace SineWave
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_SineWave_SineLstmNoisy", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 32, threadsPerBlock: 256, sharedMemoryBytes: 18320, scratchFloatsPerSequence: 0,
+            sequencesPerBlock: 32, threadsPerBlock: 256, sharedMemoryBytes: 18512, scratchFloatsPerSequence: 0,
             recurrentWeightFloats: 512);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
@@ -56,8 +56,9 @@ constexpr int SHARED_H_CURRENT = 304;
 constexpr int SHARED_X = 608;
 constexpr int SHARED_RH = 660;
 constexpr int SHARED_DENSE = 660;
-constexpr int SHARED_VECTOR_A = 4276;
-constexpr int SHARED_FLOATS = 4580;
+constexpr int SHARED_LENGTHS = 4276;
+constexpr int SHARED_VECTOR_A = 4324;
+constexpr int SHARED_FLOATS = 4628;
 constexpr int SCRATCH_WIDTH = 1;
 constexpr int SCRATCH_PER_SEQUENCE = 0;
 // The weight buffer (CudaWeights()): where each array starts, in floats.
@@ -78,16 +79,21 @@ constexpr int Layer2_Bias = 1536;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_SineWave_SineLstmNoisy(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences, int staged_floats)
+    float* __restrict__ scratch, int sequences, int staged_floats, const int* __restrict__ lengths)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
     const int count = sequences - first < SEQUENCES ? sequences - first : SEQUENCES;
+    // Each sequence's length: lengths[first + s], or every step when there are none; 0 past the batch.
+    int* const length = reinterpret_cast<int*>(shared + SHARED_LENGTHS);
+    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+        length[s] = s >= count ? 0 : lengths ? lengths[first + s] : SEQUENCE_LENGTH;
+    __syncthreads();
     float* const vector_a = shared + SHARED_VECTOR_A;
 
     // Layer 1, Lstm(8): [steps][1] -> [8]
     recurrent_layer<CELL_LSTM, 8, 1, SEQUENCE_LENGTH, false, ACT_NONE, false, false, false, true>(
-        weights + Layer1_Wx, weights + Layer1_Wh, weights + Layer1_Bias, nullptr, shared, staged_floats,
+        weights + Layer1_Wx, weights + Layer1_Wh, weights + Layer1_Bias, nullptr, shared, staged_floats, length,
         [&](int s, int t, int i) { return s < count ? inputs[(long long)(first + s) * 100 + t * 1 + i] : 0.0f; },
         [&](int, int, int, float) {},
         [&](int s, int u, float h) { vector_a[(u) * SHARED_ROW + s] = h; });

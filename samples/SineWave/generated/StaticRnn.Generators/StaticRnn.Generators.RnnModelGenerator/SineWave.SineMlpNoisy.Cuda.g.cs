@@ -21,7 +21,7 @@ namespace SineWave
         public static global::StaticRnn.Cuda.CudaKernelDefinition CudaKernel => new(
             entryPoint: "staticrnn_SineWave_SineMlpNoisy", source: CudaKernelSource,
             sequenceLength: SequenceLength, inputSize: InputSize, vocabularySize: 0, outputSize: OutputSize,
-            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 52864, scratchFloatsPerSequence: 100,
+            sequencesPerBlock: 128, threadsPerBlock: 256, sharedMemoryBytes: 53440, scratchFloatsPerSequence: 100,
             recurrentWeightFloats: 0);
 
         /// <summary>The buffer of every weight the kernel reads: the CPU path's packed arrays back to back, each 16-byte aligned.</summary>
@@ -55,7 +55,8 @@ constexpr int SHARED_H_CURRENT = 0;
 constexpr int SHARED_X = 0;
 constexpr int SHARED_RH = 0;
 constexpr int SHARED_DENSE = 0;
-constexpr int SHARED_FLOATS = 13216;
+constexpr int SHARED_LENGTHS = 13216;
+constexpr int SHARED_FLOATS = 13360;
 // Scratch memory: 1 sequence buffer(s) per sequence, [step][sequence][100 features].
 constexpr int SCRATCH_WIDTH = 100;
 constexpr int SCRATCH_PER_SEQUENCE = 100;
@@ -75,11 +76,16 @@ constexpr int Layer2_Bias = 22512;
 
 extern ""C"" __global__ void __launch_bounds__(THREADS) staticrnn_SineWave_SineMlpNoisy(
     const float* __restrict__ weights, const float* __restrict__ inputs, float* __restrict__ outputs,
-    float* __restrict__ scratch, int sequences, int staged_floats)
+    float* __restrict__ scratch, int sequences, int staged_floats, const int* __restrict__ lengths)
 {
     STATICRNN_SHARED_MEMORY(shared);
     const int first = blockIdx.x * SEQUENCES;   // the block's first sequence
     const int count = sequences - first < SEQUENCES ? sequences - first : SEQUENCES;
+    // Each sequence's length: lengths[first + s], or every step when there are none; 0 past the batch.
+    int* const length = reinterpret_cast<int*>(shared + SHARED_LENGTHS);
+    for (int s = threadIdx.x; s < SEQUENCES; s += THREADS)
+        length[s] = s >= count ? 0 : lengths ? lengths[first + s] : SEQUENCE_LENGTH;
+    __syncthreads();
     float* const block_scratch = scratch + (long long)blockIdx.x * SEQUENCES * SCRATCH_PER_SEQUENCE;
     float* const sequence_a = block_scratch + 0 * SEQUENCE_LENGTH * SEQUENCES * SCRATCH_WIDTH;
 
