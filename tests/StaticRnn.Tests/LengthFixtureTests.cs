@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -78,6 +79,30 @@ public class LengthFixtureTests
         var outputs = new float[count * model.OutputSize];
         model.PredictBatchTokens!(Enumerable.Range(0, count).SelectMany(i => reference.Tokens![i % reference.Count]).ToArray(), outputs);
         FixtureTests.AssertClose(Enumerable.Range(0, count).SelectMany(i => reference.Expected[i % reference.Count]).ToArray(), outputs, $"{name}, batch of {count}");
+    }
+
+    /// <summary>Under MaskZero, the steps past a sequence's length are padding, masked like token 0 and never read: a
+    /// post-padded sequence given its length and garbage (tokens outside the vocabulary) after it gives Keras's result for
+    /// the zero-padded one.</summary>
+    [Theory]
+    [MemberData(nameof(Masked))]
+    public void PredictBatch_of_masked_tokens_with_lengths_reads_nothing_past_them(string name)
+    {
+        var model = Model(name);
+        var reference = LengthReference.Load(name).Data;
+        var tokens = new List<int>();
+        var lengths = new List<int>();
+        for (var s = 0; s < reference.Count; s++)
+        {
+            var sequence = reference.Tokens![s];
+            var length = Array.FindLastIndex(sequence, t => t != 0) + 1;
+            lengths.Add(Math.Max(length, 1));
+            tokens.AddRange(sequence.Select((t, i) => i < Math.Max(length, 1) ? t : 1_000_000 + i));
+        }
+        Assert.Contains(lengths, l => l < model.SequenceLength);   // some sequences are post-padded
+        var outputs = new float[reference.Count * model.OutputSize];
+        model.PredictBatchTokensLengths!(tokens.ToArray(), lengths.ToArray(), outputs);
+        FixtureTests.AssertClose(reference.Expected.SelectMany(e => e).ToArray(), outputs, $"{name}, lengths [{string.Join(", ", lengths)}]");
     }
 
     /// <summary>Step by step, a masked token leaves the state as it is: after the whole sequence the state is the one

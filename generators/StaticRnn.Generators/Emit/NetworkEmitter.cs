@@ -345,7 +345,7 @@ internal static class NetworkEmitter
         if (network.Output.IsSequence)
         {
             writer.Line("for (var s = 0; s < size; s++)");
-            writer.Line($"    global::StaticRnn.Runtime.Masking.Expand(outputs.Slice((chunk + s) * OutputSize, OutputSize), {network.Output.Width}, tokens.Slice((chunk + s) * SequenceLength, SequenceLength), real[s], carry: {(network.MaskCarriesOutput ? "true" : "false")}, zeroRow);");
+            writer.Line($"    global::StaticRnn.Runtime.Masking.Expand(outputs.Slice((chunk + s) * OutputSize, OutputSize), {network.Output.Width}, tokens.Slice((chunk + s) * SequenceLength, lengths.IsEmpty ? SequenceLength : lengths[chunk + s]), real[s], carry: {(network.MaskCarriesOutput ? "true" : "false")}, zeroRow);");
         }
         writer.Close();
         writer.Close();

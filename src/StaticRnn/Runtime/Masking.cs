@@ -30,22 +30,23 @@ public static class Masking
     /// its end) to the positions of <paramref name="tokens"/> that are not 0, and fills the masked positions as Keras does:
     /// with the output of the last real step before them, or the output past the end (what the network gives for a zero
     /// state) where there is none (<paramref name="carry"/>, a unidirectional layer), or always with the latter (a
-    /// Bidirectional layer, which zeroes its masked outputs).
+    /// Bidirectional layer, which zeroes its masked outputs). Steps past the end of <paramref name="tokens"/> (a sequence
+    /// given a length) are padding, masked like token 0, and their tokens are not read.
     /// </summary>
-    /// <param name="rows">The sequence's output: one row of <paramref name="width"/> floats per step of <paramref name="tokens"/>.</param>
+    /// <param name="rows">The sequence's output: one row of <paramref name="width"/> floats per step (SequenceLength rows).</param>
     /// <param name="width">Floats per step.</param>
-    /// <param name="tokens">The sequence's tokens, 0 for a masked step.</param>
+    /// <param name="tokens">The sequence's tokens up to its length, 0 for a masked step.</param>
     /// <param name="length">How many tokens are not 0: the real rows at the front of <paramref name="rows"/>.</param>
     /// <param name="carry">Whether a masked step repeats the last real step's row.</param>
     /// <param name="zeroRow">Room for one row.</param>
     public static void Expand(Span<float> rows, int width, ReadOnlySpan<int> tokens, int length, bool carry, Span<float> zeroRow)
     {
-        var steps = tokens.Length;
+        var steps = rows.Length / width;
         if (length == steps)
             return;   // nothing masked: already in place
         rows.Slice(length * width, width).CopyTo(zeroRow);
         // From the last real step back: each row moves to a later or the same position, over rows already moved.
-        var position = steps;
+        var position = tokens.Length;
         for (var j = length - 1; j >= 0; j--)
         {
             do
@@ -57,7 +58,7 @@ public static class Masking
         var last = -1;
         for (var t = 0; t < steps; t++)
         {
-            if (tokens[t] != 0)
+            if (t < tokens.Length && tokens[t] != 0)
                 last = t;
             else if (carry && last >= 0)
                 rows.Slice(last * width, width).CopyTo(rows.Slice(t * width, width));

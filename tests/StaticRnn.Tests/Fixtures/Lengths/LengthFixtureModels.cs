@@ -178,12 +178,12 @@ public static class LengthFixtureCatalog
         new LengthFixtureModel("emb_gru_bi_m2m", false, LenEmbGruBiM2m.SequenceLength, LenEmbGruBiM2m.InputSize, LenEmbGruBiM2m.OutputSize,
             null, null, null, LenEmbGruBiM2m.Predict, LenEmbGruBiM2m.PredictBatch, LenEmbGruBiM2m.PredictBatch),
         new LengthFixtureModel("keras_mask_lstm", true, LenKerasMaskLstm.SequenceLength, LenKerasMaskLstm.InputSize, LenKerasMaskLstm.OutputSize,
-            null, null, null, LenKerasMaskLstm.Predict, LenKerasMaskLstm.PredictBatch, null),
+            null, null, null, LenKerasMaskLstm.Predict, LenKerasMaskLstm.PredictBatch, LenKerasMaskLstm.PredictBatch),
         new LengthFixtureModel("keras_mask_gru_seq", true, LenKerasMaskGruSeq.SequenceLength, LenKerasMaskGruSeq.InputSize, LenKerasMaskGruSeq.OutputSize,
-            null, null, null, LenKerasMaskGruSeq.Predict, LenKerasMaskGruSeq.PredictBatch, null),
+            null, null, null, LenKerasMaskGruSeq.Predict, LenKerasMaskGruSeq.PredictBatch, LenKerasMaskGruSeq.PredictBatch),
         new LengthFixtureModel("keras_mask_lstm_bi", true, LenKerasMaskLstmBi.SequenceLength, LenKerasMaskLstmBi.InputSize, LenKerasMaskLstmBi.OutputSize,
-            null, null, null, LenKerasMaskLstmBi.Predict, LenKerasMaskLstmBi.PredictBatch, null),
+            null, null, null, LenKerasMaskLstmBi.Predict, LenKerasMaskLstmBi.PredictBatch, LenKerasMaskLstmBi.PredictBatch),
         new LengthFixtureModel("keras_mask_gru_bi_seq", true, LenKerasMaskGruBiSeq.SequenceLength, LenKerasMaskGruBiSeq.InputSize, LenKerasMaskGruBiSeq.OutputSize,
-            null, null, null, LenKerasMaskGruBiSeq.Predict, LenKerasMaskGruBiSeq.PredictBatch, null),
+            null, null, null, LenKerasMaskGruBiSeq.Predict, LenKerasMaskGruBiSeq.PredictBatch, LenKerasMaskGruBiSeq.PredictBatch),
     ];
 }
