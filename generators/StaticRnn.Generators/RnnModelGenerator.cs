@@ -134,14 +134,17 @@ public sealed class RnnModelGenerator : IIncrementalGenerator
         var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
         try
         {
+            // A class that is also a model: its model's sources take the hint names; the decoder adds only the error.
+            if (diagnostics.Any(d => d.Id == DiagnosticDescriptors.DecoderLayout.Id))
+                return GenerationResult.Failed(diagnostics);
             if (spec.Encoder is null || input.Encoder is null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderEncoderInvalid, model.LocationOf("encoder"), spec.EncoderName, model.ClassName,
                     (spec.EncoderProblem ?? "it could not be read") + "; expected a static partial class marked [RnnModel] whose last layer is recurrent with ReturnSequences = true"));
                 return FailedDecoder(spec, diagnostics);
             }
-            var encoderErrors = new List<DiagnosticInfo>();
-            var encoder = Build(input.Encoder, encoderErrors, cancellationToken, out _);
+            var encoderErrors = new List<DiagnosticInfo>(spec.Encoder.Diagnostics);
+            var encoder = encoderErrors.Any(d => d.IsError) ? null : Build(input.Encoder, encoderErrors, cancellationToken, out _);
             if (encoder is null)
             {
                 var first = encoderErrors.FirstOrDefault(d => d.IsError);

@@ -194,7 +194,9 @@ public sealed class AttentionAttribute(int units) : Attribute
 /// top layer's final h of each direction, forward then backward (PyTorch's <c>cat(h_n[-2], h_n[-1])</c>); an LSTM
 /// decoder's initial c is computed the same way from the final c's. Tensors: <c>{Weights}.weight</c> [decoder hidden,
 /// directions × encoder hidden] and <c>{Weights}.bias</c>; for an LSTM decoder also <c>{CellWeights}.weight</c> and
-/// <c>.bias</c>. Without a bridge the decoder starts from the encoder's final state as it is (the tutorial).
+/// <c>.bias</c>. Without a bridge the decoder starts from the encoder's final state as it is (the tutorial): the top
+/// level's h (and c, for an LSTM decoder after an LSTM encoder; a GRU or RNN decoder after an LSTM encoder takes h
+/// only), which must then be one direction of the decoder's size.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class BridgeAttribute : Attribute

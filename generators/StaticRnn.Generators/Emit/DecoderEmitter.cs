@@ -111,6 +111,8 @@ internal static class DecoderEmitter
         writer.Line($"private const int KeyWidth = {decoder.KeyWidth};");
         writer.Line("/// <summary>Floats of <see cref=\"State\"/> that hold the source sentence (keys and their projections); the recurrent state follows.</summary>");
         writer.Line($"private const int MemorySize = {layout.Memory};");
+        writer.Line("/// <summary>Where in <see cref=\"State\"/> the keys' projections through Ua start (after the keys, on a whole block).</summary>");
+        writer.Line($"private const int KeyProjectionsOffset = {layout.Memory - layout.KeyProjections};");
         writer.Line("/// <summary>Floats of the recurrent layer's state (the h its kernel reads and writes, and c for an LSTM).</summary>");
         writer.Line($"private const int RecurrentStateSize = {layout.Recurrent};");
         writer.Line();
@@ -143,13 +145,13 @@ internal static class DecoderEmitter
         writer.Line("/// Rows after the last token are zero.</summary>");
         writer.Line(sourceDoc);
         writer.Line("/// <param name=\"target\">Receives the tokens; at least MaxLength long.</param>");
-        writer.Line("/// <param name=\"attention\">Receives MaxLength × SourceLength weights, each row summing to 1.</param>");
+        writer.Line("/// <param name=\"attention\">Receives MaxLength × SourceLength weights (at least that long), each row summing to 1.</param>");
         writer.Line("/// <returns>The number of tokens written.</returns>");
         writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
         writer.Line(NetworkEmitter.Optimized);
         writer.Open($"public static int Translate({source} source, global::System.Span<int> target, {SpanOfFloat} attention)");
         writer.Line($"{Guard}.AtLeast(target.Length, MaxLength, \"MaxLength\", nameof(target));");
-        writer.Line($"{Guard}.Length(attention.Length, MaxLength * SourceLength, \"MaxLength × SourceLength\", nameof(attention));");
+        writer.Line($"{Guard}.AtLeast(attention.Length, MaxLength * SourceLength, \"MaxLength × SourceLength\", nameof(attention));");
         writer.Line("return Greedy(source, target, attention);");
         writer.Close();
         writer.Line();
@@ -157,25 +159,25 @@ internal static class DecoderEmitter
         writer.Line("/// <summary>Translates <paramref name=\"source\"/> by beam search: <paramref name=\"beamWidth\"/> hypotheses live, scored by");
         writer.Line("/// the sum of their tokens' log-probabilities (log-softmax of the logits); a hypothesis that writes EndToken is finished;");
         writer.Line("/// the search ends when the best finished one scores at least as well as the best live one, and returns the best.");
-        writer.Line("/// Allocates only on a thread's first search of a width.</summary>");
+        writer.Line("/// Allocates only when a thread first searches with a width wider than before.</summary>");
         writer.Line(sourceDoc);
         writer.Line("/// <param name=\"target\">Receives the tokens; at least MaxLength long.</param>");
-        writer.Line("/// <param name=\"beamWidth\">Hypotheses kept, at least 1.</param>");
+        writer.Line("/// <param name=\"beamWidth\">Hypotheses kept, 1 to VocabularySize.</param>");
         writer.Line("/// <returns>The number of tokens written.</returns>");
         writer.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
-        writer.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"beamWidth\"/> is less than 1.</exception>");
+        writer.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"beamWidth\"/> is less than 1 or more than VocabularySize.</exception>");
         writer.Line(NetworkEmitter.Optimized);
         writer.Open($"public static int Translate({source} source, global::System.Span<int> target, int beamWidth)");
         writer.Line($"{Guard}.AtLeast(target.Length, MaxLength, \"MaxLength\", nameof(target));");
-        writer.Line("if (beamWidth < 1)");
-        writer.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, \"The beam width must be at least 1.\");");
+        writer.Line("if (beamWidth < 1 || beamWidth > VocabularySize)");
+        writer.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, $\"The beam width must be 1 to VocabularySize = {VocabularySize}; it is {beamWidth}.\");");
         writer.Line("var work = Workspace.Current;");
         writer.Line("Encode(source, ref work.State);");
-        writer.Line("var search = work.Beam is { } beam && beam.Width == beamWidth");
+        writer.Line("var search = work.Beam is { } beam && beam.Capacity >= beamWidth");
         writer.Line("    ? beam");
         writer.Line("    : work.Beam = new global::StaticRnn.Runtime.BeamSearch(beamWidth, RecurrentStateSize, VocabularySize, MaxLength);");
         writer.Line("var values = State.AsSpan(ref work.State);");
-        writer.Line("return search.Run<BeamStep>(values.Slice(0, MemorySize), values.Slice(MemorySize, RecurrentStateSize), StartToken, EndToken, target);");
+        writer.Line("return search.Run<BeamStep>(beamWidth, values.Slice(0, MemorySize), values.Slice(MemorySize, RecurrentStateSize), StartToken, EndToken, target);");
         writer.Close();
         writer.Line();
 
@@ -267,7 +269,7 @@ internal static class DecoderEmitter
         }
         writer.Line("var values = State.AsSpan(ref state);");
         writer.Line($"var keys = values.Slice(0, SourceLength * KeyWidth);");
-        writer.Line($"var keyProjections = values.Slice({layout.Memory - layout.KeyProjections}, SourceLength * {keysPadded});");
+        writer.Line($"var keyProjections = values.Slice(KeyProjectionsOffset, SourceLength * {keysPadded});");
         writer.Line("var recurrent = values.Slice(MemorySize, RecurrentStateSize);");
         writer.Line($"global::System.Span<float> final = stackalloc float[{decoder.EncoderType}.FinalStateSize];");
         writer.Line($"{decoder.EncoderType}.Predict(source, keys, final);");
@@ -346,7 +348,7 @@ internal static class DecoderEmitter
         writer.Open($"private static void Decode({ReadOnlySpanOfFloat} memory, {SpanOfFloat} recurrent, int token, {SpanOfFloat} logits, {SpanOfFloat} weights)");
         NetworkEmitter.WriteScratch(writer, "DecodeScratch", size);
         writer.Line("var keys = memory.Slice(0, SourceLength * KeyWidth);");
-        writer.Line($"var keyProjections = memory.Slice(MemorySize - SourceLength * {unitsPadded}, SourceLength * {unitsPadded});");
+        writer.Line($"var keyProjections = memory.Slice(KeyProjectionsOffset, SourceLength * {unitsPadded});");
         writer.Line($"var query = scratch.Slice({query}, {unitsPadded});");
         writer.Line($"var input = scratch.Slice({input}, {embedding + keyWidth});");
         writer.Line();

@@ -2,7 +2,9 @@ using System.Collections.Generic;
 using System.Linq;
 using StaticRnn.Generators.Diagnostics;
 using StaticRnn.Generators.Parsing;
+using StaticRnn.Generators.Common;
 using StaticRnn.Generators.Weights;
+using StaticRnn.Runtime;
 
 namespace StaticRnn.Generators.Model;
 
@@ -13,6 +15,9 @@ namespace StaticRnn.Generators.Model;
 /// </summary>
 internal static class DecoderBuilder
 {
+    /// <summary>The most floats a decoder's State may hold: .NET rejects inline arrays over 1 MiB.</summary>
+    public const long MaxStateFloats = 1024 * 1024 / sizeof(float);
+
     public static Decoder? Build(DecoderSpec spec, Network encoder, WeightFile file, List<DiagnosticInfo> diagnostics)
     {
         var model = spec.Model;
@@ -73,6 +78,16 @@ internal static class DecoderBuilder
             Layout(spec.Bridges[1].Location, $"expected at most one [Bridge]; found {spec.Bridges.Count}");
         if (spec.Bridges.Count > 0 && spec.Bridges[0].Activation is not (Activation.Tanh or Activation.None))
             Layout(spec.Bridges[0].LocationOf("Activation"), $"a Bridge's Activation is Tanh (Bahdanau et al.) or None; found {spec.Bridges[0].Activation}");
+        if (spec.Bridges.Count > 0 && recurrents.Count == 1)
+        {
+            var declared = spec.Bridges[0];
+            var lstmDecoder = recurrents[0].Spec.Kind == LayerKind.Lstm;
+            if (!lstmDecoder && declared.CellWeights is not null)
+                Layout(declared.LocationOf("CellWeights"), $"CellWeights is the bridge to an LSTM decoder's c, but the decoder's layer is {LayerText.Title(recurrents[0].Spec)}, which has none; remove it");
+            if (lstmDecoder && declared.Weights is null)
+                Layout(declared.Location, "an LSTM decoder's [Bridge] needs Weights, the prefix of its h part (its c part is {Weights}_cell, or CellWeights): " +
+                    "both parts have the same shape, so neither can be told apart by it");
+        }
         if (spec.MaxLength is not (>= 1 and <= ShapeChecker.MaxDimension))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderArgumentInvalid, model.LocationOf("MaxLength"), "MaxLength",
                 spec.MaxLength?.ToString() ?? "not set", $"the most tokens one translation writes, 1 to {ShapeChecker.MaxDimension}"));
@@ -81,6 +96,9 @@ internal static class DecoderBuilder
 
         var vocabulary = embedding.Spec.VocabularySize;
         var logits = head[head.Count - 1].Spec;
+        if (logits.Activation is not (Activation.None or Activation.LogSoftmax))
+            Layout(logits.LocationOf("Activation"), $"the last layer gives the logits, which greedy decoding takes the largest of and beam search the " +
+                $"log-softmax of; found Activation = {logits.Activation} on {LayerText.Title(logits)}: remove it (or use LogSoftmax)");
         if (logits.Size > vocabulary)
             Layout(logits.Location, $"the last layer, {LayerText.Title(logits)}, scores {logits.Size} tokens, but the [Embedding] reads only {vocabulary}: " +
                 "each token the decoder writes is its next step's input");
@@ -146,8 +164,12 @@ internal static class DecoderBuilder
                         "make the encoder an LSTM, or the decoder a GRU"));
                     return null;
                 }
-                var cellWeights = bridgeSpec.CellWeights ?? (bridgeSpec.Weights is null ? null : bridgeSpec.Weights + "_cell");
-                plans.Add(new LayerPlan(Dense(hidden, cellWeights, bridgeSpec.Activation, bridgeSpec.Location, bridgeSpec.ArgumentLocations), bridgeSpec.Number,
+                var cellWeights = bridgeSpec.CellWeights ?? bridgeSpec.Weights + "_cell";
+                // Errors about the c part point at CellWeights where it is written.
+                var cellArguments = bridgeSpec.ArgumentLocations.Find("CellWeights") is { } written
+                    ? bridgeSpec.ArgumentLocations.Where(a => a.Name != "Weights").Append(new ArgumentLocation("Weights", written)).ToEquatableArray()
+                    : bridgeSpec.ArgumentLocations;
+                plans.Add(new LayerPlan(Dense(hidden, cellWeights, bridgeSpec.Activation, bridgeSpec.Location, cellArguments), bridgeSpec.Number,
                     new Flow(false, directions * top.HiddenSize), new Flow(false, hidden), $"{title} to the initial c"));
             }
         }
@@ -158,6 +180,18 @@ internal static class DecoderBuilder
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderInitialState, recurrentSpec.Location,
                 $"Decoder '{model.ClassName}' starts from the encoder's final state, {has} (its layer {top.Number}, {top.Title}), but layer {recurrents[0].Number}, {LayerText.Title(recurrentSpec)}, needs {needs}",
                 BridgeHint(file, hidden, directions * top.HiddenSize, plans)));
+            return null;
+        }
+
+        // State holds the sentence (keys and their projections) in an inline array, which .NET limits to 1 MiB.
+        // (As DecoderEmitter lays it out: the keys on whole blocks, their projections, then h twice and an LSTM's c.)
+        var stateFloats = WeightPacking.Padded(encoder.SequenceLength * keyWidth) + (long)encoder.SequenceLength * WeightPacking.Padded(units)
+            + WeightPacking.Padded(hidden) * (lstm ? 3L : 2L);
+        if (stateFloats > MaxStateFloats)
+        {
+            Layout(model.LocationOf("encoder"), $"its State would hold {stateFloats:N0} floats (SourceLength {encoder.SequenceLength} × (the encoder's output width " +
+                $"{keyWidth} + the attention's padded units {WeightPacking.Padded(units)}) and the recurrent state), over the {MaxStateFloats:N0} (1 MiB) that .NET allows " +
+                "a value type's inline array; shorten the source or narrow the encoder or the attention");
             return null;
         }
 

@@ -32,12 +32,22 @@ internal static class DecoderSpecParser
         var positions = new List<int>();
         var attentions = new List<(int Position, AttributeData Data, AttributeSyntax Syntax)>();
         var bridges = new List<(int Position, AttributeData Data, AttributeSyntax Syntax)>();
+        var extra = new List<DiagnosticInfo>();
         foreach (var attribute in type.GetAttributes())
         {
-            if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax
-                || syntax.SyntaxTree != declaration.SyntaxTree || !declaration.Span.Contains(syntax.Span) || attribute.AttributeConstructor is null)
+            var name = attribute.AttributeClass?.ToDisplayString();
+            if (name is not (AttentionAttributeName or BridgeAttributeName) || attribute.AttributeConstructor is null)
                 continue;
-            switch (attribute.AttributeClass?.ToDisplayString())
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax
+                || syntax.SyntaxTree != declaration.SyntaxTree || !declaration.Span.Contains(syntax.Span))
+            {
+                // As for layers: on another part of the class it would be dropped, and a decoder without its bridge may still compile.
+                var other = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+                extra.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerOnOtherDeclaration,
+                    other is null ? model.Location : LocationInfo.From(other), attribute.AttributeClass!.Name.Replace("Attribute", "")));
+                continue;
+            }
+            switch (name)
             {
                 case AttentionAttributeName:
                     attentions.Add((syntax.SpanStart, attribute, syntax));
@@ -73,6 +83,12 @@ internal static class DecoderSpecParser
                 ArgumentLocations: ModelSpecParser.ArgumentLocationsOf(b.Data, b.Syntax));
         }).ToEquatableArray();
 
+        if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.RnnModelAttributeName))
+            extra.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DecoderLayout, model.Location, model.ClassName,
+                "a class is either a model ([RnnModel]) or a decoder ([RnnDecoder]); declare the encoder as its own class and name it with typeof"));
+        if (extra.Count > 0)
+            model = model with { Diagnostics = model.Diagnostics.Concat(extra).ToEquatableArray() };
+
         var (encoder, problem, encoderName) = ParseEncoder(decoderAttribute.ConstructorArguments[1].Value as INamedTypeSymbol, cancellationToken);
         return new DecoderSpec(
             Model: model,
@@ -99,7 +115,7 @@ internal static class DecoderSpecParser
         if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax
             || syntax.Parent?.Parent is not TypeDeclarationSyntax declaration)
             return (null, "it is declared in another assembly; the decoder needs the encoder compiled in the same project", name);
-        var spec = ModelSpecParser.ParseClass(type, declaration, attribute, cancellationToken);
-        return (spec with { Diagnostics = EquatableArray<DiagnosticInfo>.Empty }, null, name);
+        // Its diagnostics are reported on the encoder's own model; the decoder only needs to know there are errors.
+        return (ModelSpecParser.ParseClass(type, declaration, attribute, cancellationToken), null, name);
     }
 }

@@ -19,11 +19,11 @@ public interface IDecoderStep
 /// <summary>
 /// Beam search over a generated decoder. Hypotheses are scored by the sum of their tokens' log-probabilities
 /// (log-softmax of the logits, in double). Each step extends every live hypothesis by every token; a hypothesis
-/// that writes the end token is finished (the best finished one is kept); the best <see cref="Width"/> others live
+/// that writes the end token is finished (the best finished one is kept); the best <c>width</c> others live
 /// on, ties going to the earlier hypothesis, then the smaller token. The search stops when the best finished
 /// hypothesis scores at least as well as the best live one (scores only fall), when none lives, or after the
 /// maximum length; it returns the best of the finished and live hypotheses. All memory is allocated by the
-/// constructor: a search allocates nothing.
+/// constructor, for searches of up to <see cref="Capacity"/> hypotheses: a search allocates nothing.
 /// </summary>
 /// <remarks>Public only so generated code in user assemblies can call it; not a supported API.</remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -39,12 +39,13 @@ public sealed class BeamSearch
     private readonly float[] _logits;
     private readonly int[] _finished;
 
-    /// <summary>Room for a search of <paramref name="width"/> hypotheses.</summary>
-    public BeamSearch(int width, int stateSize, int vocabularySize, int maxLength)
+    /// <summary>Room for searches of up to <paramref name="capacity"/> hypotheses.</summary>
+    public BeamSearch(int capacity, int stateSize, int vocabularySize, int maxLength)
     {
-        if (width < 1)
-            throw new ArgumentOutOfRangeException(nameof(width), width, "The beam width must be at least 1.");
-        Width = width;
+        if (capacity < 1)
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The beam width must be at least 1.");
+        Capacity = capacity;
+        var width = capacity;
         _stateSize = stateSize;
         _vocabularySize = vocabularySize;
         _maxLength = maxLength;
@@ -60,15 +61,18 @@ public sealed class BeamSearch
         _finished = new int[maxLength];
     }
 
-    /// <summary>The number of hypotheses kept alive.</summary>
-    public int Width { get; }
+    /// <summary>The most hypotheses a search can keep alive.</summary>
+    public int Capacity { get; }
 
-    /// <summary>Searches from <paramref name="initialState"/> and the start token; writes the best hypothesis's tokens
-    /// (the end token included, if it ended) to <paramref name="target"/> and returns how many.</summary>
+    /// <summary>Searches with <paramref name="width"/> live hypotheses (1 to <see cref="Capacity"/>) from
+    /// <paramref name="initialState"/> and the start token; writes the best hypothesis's tokens (the end token included,
+    /// if it ended) to <paramref name="target"/> and returns how many.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public int Run<TStep>(ReadOnlySpan<float> memory, ReadOnlySpan<float> initialState, int startToken, int endToken, Span<int> target)
+    public int Run<TStep>(int width, ReadOnlySpan<float> memory, ReadOnlySpan<float> initialState, int startToken, int endToken, Span<int> target)
         where TStep : IDecoderStep
     {
+        if ((uint)(width - 1) >= (uint)Capacity)
+            throw new ArgumentOutOfRangeException(nameof(width), width, $"The beam width must be 1 to {Capacity}.");
         initialState.CopyTo(_states);
         _scores[0] = 0;
         var alive = 1;
@@ -98,9 +102,9 @@ public sealed class BeamSearch
                         continue;
                     }
                     // Insert into the best `chosen` candidates, sorted by score; equal scores keep their arrival order.
-                    if (chosen == Width && score <= _nextScores[Width - 1])
+                    if (chosen == width && score <= _nextScores[width - 1])
                         continue;
-                    var at = Math.Min(chosen, Width - 1);
+                    var at = Math.Min(chosen, width - 1);
                     while (at > 0 && _nextScores[at - 1] < score)
                     {
                         _nextScores[at] = _nextScores[at - 1];
@@ -111,7 +115,7 @@ public sealed class BeamSearch
                     _nextScores[at] = score;
                     _parents[at] = b;
                     _choices[at] = v;
-                    chosen = Math.Min(chosen + 1, Width);
+                    chosen = Math.Min(chosen + 1, width);
                 }
             }
             for (var i = 0; i < chosen; i++)

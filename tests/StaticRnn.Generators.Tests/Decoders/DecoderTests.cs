@@ -229,6 +229,80 @@ public class DecoderTests
         Says(diagnostic, "[Attention] on an [RnnModel] is not supported", "it belongs on the decoder of an encoder-decoder");
     }
 
+    [Fact]
+    public void A_bridge_on_another_part_of_the_class_is_an_error_not_dropped()
+    {
+        var file = Tutorial().Linear("decoder.bridge", 8, 8);
+        var source = Source(EncoderGru, Decoder, TutorialLayers) + "[Bridge(Weights = \"decoder.bridge\")]\npublic static partial class Decoder { }\n";
+        var run = Run(source, file);
+        var diagnostic = DecoderFails(run, "SRNN0023").Single();
+        LocatedOn(run, diagnostic, "Bridge(");
+    }
+
+    [Fact]
+    public void A_softmax_on_the_logits_is_an_error_since_beam_search_takes_their_log_softmax()
+    {
+        var layers = TutorialLayers.Select(l => l.StartsWith("Dense") ? "Dense(9, Weights = \"decoder.out\", Activation = Activation.Softmax)" : l).ToArray();
+        var run = Run(Source(EncoderGru, Decoder, layers), Tutorial());
+        var diagnostic = DecoderFails(run, "SRNN0051").Single();
+        LocatedAt(run, diagnostic, "Activation.Softmax");
+        Says(diagnostic, "found Activation = Softmax on Dense(9, Activation = Softmax): remove it (or use LogSoftmax)");
+    }
+
+    [Fact]
+    public void A_class_that_is_both_a_model_and_a_decoder_is_one_error()
+    {
+        var source = Source(EncoderGru, Decoder, TutorialLayers).Replace("[" + Decoder + "]", "[RnnModel(\"" + Path + "\", SequenceLength = 7)]\n[" + Decoder + "]");
+        var run = Run(source, Tutorial());
+        NoCrash(run);
+        Assert.Contains(run.GeneratorDiagnostics, d => d.Id == "SRNN0051" && Message(d).Contains("a class is either a model ([RnnModel]) or a decoder ([RnnDecoder])"));
+    }
+
+    [Fact]
+    public void Bridge_weights_that_cannot_be_told_apart_or_do_not_apply_are_errors()
+    {
+        var gruLayers = TutorialLayers.Append("Bridge(Weights = \"decoder.bridge\", CellWeights = \"decoder.bridge_c\")").ToArray();
+        var run = Run(Source(EncoderGru, Decoder, gruLayers), Tutorial().Linear("decoder.bridge", 8, 8));
+        var diagnostic = DecoderFails(run, "SRNN0051").Single();
+        LocatedAt(run, diagnostic, "\"decoder.bridge_c\"");
+        Says(diagnostic, "CellWeights is the bridge to an LSTM decoder's c, but the decoder's layer is Gru(8)");
+
+        var lstmFile = new SafeTensorsBuilder()
+            .EmbeddingTable("encoder.embedding", 11, 6).Lstm("encoder.lstm", 8, 6)
+            .EmbeddingTable("decoder.embedding", 9, 6)
+            .Linear("decoder.attention.Wa", 5, 8).Linear("decoder.attention.Ua", 5, 8).Linear("decoder.attention.Va", 1, 5)
+            .Lstm("decoder.lstm", 8, 14).Linear("decoder.out", 9, 8).Linear("decoder.bridge", 8, 8).Linear("decoder.bridge_cell", 8, 8);
+        var lstmLayers = new[] { TutorialLayers[0], TutorialLayers[1], "Bridge", "Lstm(8, Weights = \"decoder.lstm\")", TutorialLayers[3] };
+        run = Run(Source("[Lstm(8, ReturnSequences = true, Weights = \"encoder.lstm\")]", Decoder, lstmLayers), lstmFile);
+        diagnostic = DecoderFails(run, "SRNN0051").Single();
+        LocatedOn(run, diagnostic, "Bridge");
+        Says(diagnostic, "an LSTM decoder's [Bridge] needs Weights");
+
+        lstmLayers[2] = "Bridge(Weights = \"decoder.bridge\")";
+        Succeeds(Run(Source("[Lstm(8, ReturnSequences = true, Weights = \"encoder.lstm\")]", Decoder, lstmLayers), lstmFile), expectedSources: SourcesPerModel + 2);
+    }
+
+    [Fact]
+    public void An_encoder_with_a_declaration_error_is_named_on_the_decoder()
+    {
+        // [Attention] on the encoder is the encoder's error (SRNN0036); the decoder is not compiled against a placeholder.
+        var run = Run(Source(EncoderGru + "\n[Attention(5)]", Decoder, TutorialLayers), Tutorial());
+        NoCrash(run);
+        Assert.Contains(run.GeneratorDiagnostics, d => d.Id == "SRNN0050" && Message(d).Contains("it does not compile (SRNN0036, reported on it)"));
+        Assert.True(run.CompilationDiagnostics.IsEmpty, Describe(run.CompilationDiagnostics));
+    }
+
+    [Fact]
+    public void A_state_over_the_inline_array_limit_is_an_error_saying_the_sizes()
+    {
+        var file = Tutorial(units: 2000);
+        var layers = TutorialLayers.Select(l => l.StartsWith("Attention") ? "Attention(2000, Weights = \"decoder.attention\")" : l).ToArray();
+        var run = Run(Source(EncoderGru, Decoder, layers).Replace("SequenceLength = 7", "SequenceLength = 200"), file);
+        var diagnostic = DecoderFails(run, "SRNN0051").Single();
+        LocatedAt(run, diagnostic, "typeof(Encoder)");
+        Says(diagnostic, "its State would hold 401,632 floats", "over the 262,144 (1 MiB)");
+    }
+
     [Theory]
     [InlineData("MaxLength = 0", "MaxLength", "RnnDecoder.MaxLength is 0; expected the most tokens one translation writes")]
     [InlineData("MaxLength = 5, EndToken = 9", "EndToken", "RnnDecoder.EndToken is 9; expected a target token, 0 to 8")]

@@ -180,6 +180,7 @@ public class Seq2SeqTests
             pair.Translate(source, target);
             pair.TranslateWithAttention(source, target, attention);
             pair.TranslateBeam(source, target, 3);
+            pair.TranslateBeam(source, target, 1 + i % 3);   // narrower searches reuse the widest one's room
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
@@ -219,6 +220,8 @@ public class Seq2SeqTests
         Assert.Contains("Token 39 at position 4", range.Message);
         range = Assert.Throws<ArgumentOutOfRangeException>(() => TutorialDecoder.Translate(source, target, beamWidth: 0));
         Assert.Equal("beamWidth", range.ParamName);
+        range = Assert.Throws<ArgumentOutOfRangeException>(() => TutorialDecoder.Translate(source, target, beamWidth: 14));
+        Assert.Contains("1 to VocabularySize = 13; it is 14", range.Message);
         var state = default(TutorialDecoder.State);
         TutorialDecoder.Encode(source, ref state);
         range = Assert.Throws<ArgumentOutOfRangeException>(() =>

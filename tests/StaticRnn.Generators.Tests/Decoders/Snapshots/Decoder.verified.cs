@@ -33,6 +33,8 @@ namespace App
         private const int KeyWidth = 8;
         /// <summary>Floats of <see cref="State"/> that hold the source sentence (keys and their projections); the recurrent state follows.</summary>
         private const int MemorySize = 176;
+        /// <summary>Where in <see cref="State"/> the keys' projections through Ua start (after the keys, on a whole block).</summary>
+        private const int KeyProjectionsOffset = 64;
         /// <summary>Floats of the recurrent layer's state (the h its kernel reads and writes, and c for an LSTM).</summary>
         private const int RecurrentStateSize = 32;
 
@@ -54,40 +56,40 @@ namespace App
         /// Rows after the last token are zero.</summary>
         /// <param name="source">SourceLength tokens of the encoder's vocabulary.</param>
         /// <param name="target">Receives the tokens; at least MaxLength long.</param>
-        /// <param name="attention">Receives MaxLength × SourceLength weights, each row summing to 1.</param>
+        /// <param name="attention">Receives MaxLength × SourceLength weights (at least that long), each row summing to 1.</param>
         /// <returns>The number of tokens written.</returns>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public static int Translate(global::System.ReadOnlySpan<int> source, global::System.Span<int> target, global::System.Span<float> attention)
         {
             global::StaticRnn.Runtime.Guard.AtLeast(target.Length, MaxLength, "MaxLength", nameof(target));
-            global::StaticRnn.Runtime.Guard.Length(attention.Length, MaxLength * SourceLength, "MaxLength × SourceLength", nameof(attention));
+            global::StaticRnn.Runtime.Guard.AtLeast(attention.Length, MaxLength * SourceLength, "MaxLength × SourceLength", nameof(attention));
             return Greedy(source, target, attention);
         }
 
         /// <summary>Translates <paramref name="source"/> by beam search: <paramref name="beamWidth"/> hypotheses live, scored by
         /// the sum of their tokens' log-probabilities (log-softmax of the logits); a hypothesis that writes EndToken is finished;
         /// the search ends when the best finished one scores at least as well as the best live one, and returns the best.
-        /// Allocates only on a thread's first search of a width.</summary>
+        /// Allocates only when a thread first searches with a width wider than before.</summary>
         /// <param name="source">SourceLength tokens of the encoder's vocabulary.</param>
         /// <param name="target">Receives the tokens; at least MaxLength long.</param>
-        /// <param name="beamWidth">Hypotheses kept, at least 1.</param>
+        /// <param name="beamWidth">Hypotheses kept, 1 to VocabularySize.</param>
         /// <returns>The number of tokens written.</returns>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="beamWidth"/> is less than 1.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="beamWidth"/> is less than 1 or more than VocabularySize.</exception>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public static int Translate(global::System.ReadOnlySpan<int> source, global::System.Span<int> target, int beamWidth)
         {
             global::StaticRnn.Runtime.Guard.AtLeast(target.Length, MaxLength, "MaxLength", nameof(target));
-            if (beamWidth < 1)
-                throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, "The beam width must be at least 1.");
+            if (beamWidth < 1 || beamWidth > VocabularySize)
+                throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, $"The beam width must be 1 to VocabularySize = {VocabularySize}; it is {beamWidth}.");
             var work = Workspace.Current;
             Encode(source, ref work.State);
-            var search = work.Beam is { } beam && beam.Width == beamWidth
+            var search = work.Beam is { } beam && beam.Capacity >= beamWidth
                 ? beam
                 : work.Beam = new global::StaticRnn.Runtime.BeamSearch(beamWidth, RecurrentStateSize, VocabularySize, MaxLength);
             var values = State.AsSpan(ref work.State);
-            return search.Run<BeamStep>(values.Slice(0, MemorySize), values.Slice(MemorySize, RecurrentStateSize), StartToken, EndToken, target);
+            return search.Run<BeamStep>(beamWidth, values.Slice(0, MemorySize), values.Slice(MemorySize, RecurrentStateSize), StartToken, EndToken, target);
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -159,7 +161,7 @@ namespace App
             global::StaticRnn.Runtime.Guard.Tokens(source, global::App.Encoder.VocabularySize, nameof(source));
             var values = State.AsSpan(ref state);
             var keys = values.Slice(0, SourceLength * KeyWidth);
-            var keyProjections = values.Slice(64, SourceLength * 16);
+            var keyProjections = values.Slice(KeyProjectionsOffset, SourceLength * 16);
             var recurrent = values.Slice(MemorySize, RecurrentStateSize);
             global::System.Span<float> final = stackalloc float[global::App.Encoder.FinalStateSize];
             global::App.Encoder.Predict(source, keys, final);
@@ -195,7 +197,7 @@ namespace App
         {
             global::System.Span<float> scratch = global::StaticRnn.Runtime.Scratch.Align(stackalloc float[112 + global::StaticRnn.Runtime.Scratch.Slack], 112);
             var keys = memory.Slice(0, SourceLength * KeyWidth);
-            var keyProjections = memory.Slice(MemorySize - SourceLength * 16, SourceLength * 16);
+            var keyProjections = memory.Slice(KeyProjectionsOffset, SourceLength * 16);
             var query = scratch.Slice(0, 16);
             var input = scratch.Slice(16, 14);
 
