@@ -32,3 +32,33 @@ public static partial class BiLstmEncoder { }
 [Lstm(28, Weights = "decoder.lstm")]
 [Dense(13, Weights = "decoder.out")]
 public static partial class BiLstmDecoder { }
+
+/// <summary>A unidirectional 2-layer LSTM encoder ...</summary>
+[RnnModel("Fixtures/Seq2Seq/stacked_lstm.safetensors", SequenceLength = 30)]
+[Embedding(39, 12, Weights = "encoder.embedding")]
+[Lstm(24, Layers = 2, ReturnSequences = true, Weights = "encoder.lstm")]
+public static partial class StackedLstmEncoder { }
+
+/// <summary>... into an LSTM decoder started from the top level's h and c (no bridge), a hidden ReLU layer before the logits.</summary>
+[RnnDecoder("Fixtures/Seq2Seq/stacked_lstm.safetensors", typeof(StackedLstmEncoder), MaxLength = 12, StartToken = 0, EndToken = 1)]
+[Embedding(13, 10, Weights = "decoder.embedding")]
+[Attention(18, Weights = "decoder.attention")]
+[Lstm(24, Weights = "decoder.lstm")]
+[Dense(20, Weights = "decoder.hidden", Activation = Activation.Relu)]
+[Dense(13, Weights = "decoder.out")]
+public static partial class StackedLstmDecoder { }
+
+/// <summary>A bidirectional GRU encoder whose outputs sum the directions (keys 20 wide, final states 2 × 20) ...</summary>
+[RnnModel("Fixtures/Seq2Seq/sum_gru_rnn.safetensors", SequenceLength = 30)]
+[Embedding(39, 12, Weights = "encoder.embedding")]
+[Gru(20, Bidirectional = true, MergeMode = MergeMode.Sum, ReturnSequences = true, Weights = "encoder.gru")]
+public static partial class SumGruEncoder { }
+
+/// <summary>... into an Elman RNN decoder started by a bridge without tanh.</summary>
+[RnnDecoder("Fixtures/Seq2Seq/sum_gru_rnn.safetensors", typeof(SumGruEncoder), MaxLength = 12, StartToken = 0, EndToken = 1)]
+[Embedding(13, 10, Weights = "decoder.embedding")]
+[Attention(14, Weights = "decoder.attention")]
+[Bridge(Weights = "decoder.bridge", Activation = Activation.None)]
+[SimpleRnn(26, Weights = "decoder.rnn")]
+[Dense(13, Weights = "decoder.out")]
+public static partial class SumGruDecoder { }

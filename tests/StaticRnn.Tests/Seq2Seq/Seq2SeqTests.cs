@@ -10,7 +10,9 @@ namespace StaticRnn.Tests.Seq2Seq;
 
 /// <summary>
 /// Encoder-decoders with Bahdanau attention against PyTorch (tools/make_seq2seq_fixtures.py): the translation tutorial's
-/// GRU pair, and a stacked bidirectional LSTM encoder with tanh bridges into an LSTM decoder. Greedy tokens equal
+/// GRU pair; a stacked bidirectional LSTM encoder with tanh bridges into an LSTM decoder; a stacked unidirectional LSTM
+/// encoder into an LSTM decoder started from its top level's h and c, with a hidden ReLU layer; a bidirectional GRU
+/// encoder summing its directions into an Elman RNN decoder started by a bridge without tanh. Greedy tokens equal
 /// PyTorch's; attention weights and teacher-forced logits are within 1e-5 of the float64 modules; beam search of widths 2
 /// and 3 gives the fixture's (an independent Python transcription of the documented algorithm).
 /// </summary>
@@ -29,42 +31,39 @@ public class Seq2SeqTests
         public override string ToString() => Name;
     }
 
+    private delegate void Encoder<TState>(ReadOnlySpan<int> source, ref TState state);
+    private delegate void Stepper<TState>(ref TState state, int previousToken, Span<float> logits, Span<float> attention);
+
+    /// <summary>Encode, then DecodeStep on each fed token: the logits and attention weights of every teacher-forced step.</summary>
+    private static Func<int[], int[], float[][], float[][]> TeacherForced<TState>(Encoder<TState> encode, Stepper<TState> step, int vocabulary, int sourceLength)
+        where TState : struct => (source, fed, attention) =>
+    {
+        var state = default(TState);
+        encode(source, ref state);
+        var logits = new float[fed.Length][];
+        for (var i = 0; i < fed.Length; i++)
+        {
+            logits[i] = new float[vocabulary];
+            attention[i] = new float[sourceLength];
+            step(ref state, fed[i], logits[i], attention[i]);
+        }
+        return logits;
+    };
+
     private static readonly Dictionary<string, Pair> s_pairs = new()
     {
         ["tutorial_gru"] = new("tutorial_gru", TutorialDecoder.SourceLength, TutorialDecoder.MaxLength, TutorialDecoder.VocabularySize,
-            (s, t) => TutorialDecoder.Translate(s, t),
-            (s, t, a) => TutorialDecoder.Translate(s, t, a),
-            (s, t, w) => TutorialDecoder.Translate(s, t, beamWidth: w),
-            (source, fed, attention) =>
-            {
-                var state = default(TutorialDecoder.State);
-                TutorialDecoder.Encode(source, ref state);
-                var logits = new float[fed.Length][];
-                for (var i = 0; i < fed.Length; i++)
-                {
-                    logits[i] = new float[TutorialDecoder.VocabularySize];
-                    attention[i] = new float[TutorialDecoder.SourceLength];
-                    TutorialDecoder.DecodeStep(ref state, fed[i], logits[i], attention[i]);
-                }
-                return logits;
-            }),
+            (s, t) => TutorialDecoder.Translate(s, t), (s, t, a) => TutorialDecoder.Translate(s, t, a), (s, t, w) => TutorialDecoder.Translate(s, t, beamWidth: w),
+            TeacherForced<TutorialDecoder.State>(TutorialDecoder.Encode, TutorialDecoder.DecodeStep, TutorialDecoder.VocabularySize, TutorialDecoder.SourceLength)),
         ["bilstm_bridge"] = new("bilstm_bridge", BiLstmDecoder.SourceLength, BiLstmDecoder.MaxLength, BiLstmDecoder.VocabularySize,
-            (s, t) => BiLstmDecoder.Translate(s, t),
-            (s, t, a) => BiLstmDecoder.Translate(s, t, a),
-            (s, t, w) => BiLstmDecoder.Translate(s, t, beamWidth: w),
-            (source, fed, attention) =>
-            {
-                var state = default(BiLstmDecoder.State);
-                BiLstmDecoder.Encode(source, ref state);
-                var logits = new float[fed.Length][];
-                for (var i = 0; i < fed.Length; i++)
-                {
-                    logits[i] = new float[BiLstmDecoder.VocabularySize];
-                    attention[i] = new float[BiLstmDecoder.SourceLength];
-                    BiLstmDecoder.DecodeStep(ref state, fed[i], logits[i], attention[i]);
-                }
-                return logits;
-            }),
+            (s, t) => BiLstmDecoder.Translate(s, t), (s, t, a) => BiLstmDecoder.Translate(s, t, a), (s, t, w) => BiLstmDecoder.Translate(s, t, beamWidth: w),
+            TeacherForced<BiLstmDecoder.State>(BiLstmDecoder.Encode, BiLstmDecoder.DecodeStep, BiLstmDecoder.VocabularySize, BiLstmDecoder.SourceLength)),
+        ["stacked_lstm"] = new("stacked_lstm", StackedLstmDecoder.SourceLength, StackedLstmDecoder.MaxLength, StackedLstmDecoder.VocabularySize,
+            (s, t) => StackedLstmDecoder.Translate(s, t), (s, t, a) => StackedLstmDecoder.Translate(s, t, a), (s, t, w) => StackedLstmDecoder.Translate(s, t, beamWidth: w),
+            TeacherForced<StackedLstmDecoder.State>(StackedLstmDecoder.Encode, StackedLstmDecoder.DecodeStep, StackedLstmDecoder.VocabularySize, StackedLstmDecoder.SourceLength)),
+        ["sum_gru_rnn"] = new("sum_gru_rnn", SumGruDecoder.SourceLength, SumGruDecoder.MaxLength, SumGruDecoder.VocabularySize,
+            (s, t) => SumGruDecoder.Translate(s, t), (s, t, a) => SumGruDecoder.Translate(s, t, a), (s, t, w) => SumGruDecoder.Translate(s, t, beamWidth: w),
+            TeacherForced<SumGruDecoder.State>(SumGruDecoder.Encode, SumGruDecoder.DecodeStep, SumGruDecoder.VocabularySize, SumGruDecoder.SourceLength)),
     };
 
     public static IEnumerable<object[]> Pairs => s_pairs.Keys.Select(k => new object[] { k });
