@@ -120,13 +120,14 @@ internal static class DecoderBuilder
             new(embedding.Spec, embedding.Number, new Flow(true, 1), new Flow(true, embeddingSize)),
             new(recurrentSpec, recurrents[0].Number, new Flow(true, embeddingSize + keyWidth), new Flow(false, hidden)),
         };
+        var headPlans = new List<LayerPlan>();
         var width = hidden;
         foreach (var (dense, number) in head)
         {
-            plans.Add(new LayerPlan(dense, number, new Flow(false, width), new Flow(false, dense.Size)));
+            headPlans.Add(new LayerPlan(dense, number, new Flow(false, width), new Flow(false, dense.Size)));
             width = dense.Size;
         }
-        var headCount = head.Count;
+        plans.AddRange(headPlans);
 
         var prefix = attentionSpec.Weights ?? AttentionPrefix(spec, file, hidden, keyWidth, diagnostics);
         if (prefix is null)
@@ -143,9 +144,9 @@ internal static class DecoderBuilder
         LayerPlan Part(string suffix, int inputs, int outputs, string what) =>
             new(Dense(outputs, Join(prefix, suffix), Activation.None, attentionSpec.Location, attentionSpec.ArgumentLocations), attentionSpec.Number,
                 new Flow(false, inputs), new Flow(false, outputs), $"{attentionTitle}'s {what} {suffix}");
-        plans.Add(Part("Wa", hidden, units, "query projection"));
-        plans.Add(Part("Ua", keyWidth, units, "key projection"));
-        plans.Add(Part("Va", units, 1, "score vector"));
+        var (queryPlan, keysPlan, scorePlan) = (Part("Wa", hidden, units, "query projection"), Part("Ua", keyWidth, units, "key projection"), Part("Va", units, 1, "score vector"));
+        plans.AddRange([queryPlan, keysPlan, scorePlan]);
+        LayerPlan? bridgePlan = null, bridgeCellPlan = null;
 
         var directions = top.Bidirectional ? 2 : 1;
         var bridgeSpec = spec.Bridges.Count > 0 ? spec.Bridges[0] : null;
@@ -153,8 +154,9 @@ internal static class DecoderBuilder
         if (bridgeSpec is not null)
         {
             var title = bridgeSpec.Activation == Activation.None ? "Bridge(Activation = None)" : "Bridge";
-            plans.Add(new LayerPlan(Dense(hidden, bridgeSpec.Weights, bridgeSpec.Activation, bridgeSpec.Location, bridgeSpec.ArgumentLocations), bridgeSpec.Number,
-                new Flow(false, directions * top.HiddenSize), new Flow(false, hidden), $"{title} to the initial h"));
+            bridgePlan = new LayerPlan(Dense(hidden, bridgeSpec.Weights, bridgeSpec.Activation, bridgeSpec.Location, bridgeSpec.ArgumentLocations), bridgeSpec.Number,
+                new Flow(false, directions * top.HiddenSize), new Flow(false, hidden), $"{title} to the initial h");
+            plans.Add(bridgePlan);
             if (lstm)
             {
                 if (!top.HasCellState)
@@ -169,8 +171,9 @@ internal static class DecoderBuilder
                 var cellArguments = bridgeSpec.ArgumentLocations.Find("CellWeights") is { } written
                     ? bridgeSpec.ArgumentLocations.Where(a => a.Name != "Weights").Append(new ArgumentLocation("Weights", written)).ToEquatableArray()
                     : bridgeSpec.ArgumentLocations;
-                plans.Add(new LayerPlan(Dense(hidden, cellWeights, bridgeSpec.Activation, bridgeSpec.Location, cellArguments), bridgeSpec.Number,
-                    new Flow(false, directions * top.HiddenSize), new Flow(false, hidden), $"{title} to the initial c"));
+                bridgeCellPlan = new LayerPlan(Dense(hidden, cellWeights, bridgeSpec.Activation, bridgeSpec.Location, cellArguments), bridgeSpec.Number,
+                    new Flow(false, directions * top.HiddenSize), new Flow(false, hidden), $"{title} to the initial c");
+                plans.Add(bridgeCellPlan);
             }
         }
         else if (directions != 1 || top.HiddenSize != hidden || (lstm && !top.HasCellState))
@@ -199,22 +202,26 @@ internal static class DecoderBuilder
         if (bound is null || diagnostics.Count(d => d.IsError) > errorsBefore)
             return null;
 
-        var boundEmbedding = (EmbeddingLayer)bound[0];
-        var boundRecurrent = (RecurrentLayer)bound[1];
-        var boundHead = bound.Skip(2).Take(headCount).Cast<DenseLayer>().ToList();
-        var rest = bound.Skip(2 + headCount).Cast<DenseLayer>().ToList();
-        rest[0].Stem = "AttentionQuery";
-        rest[1].Stem = "AttentionKeys";
-        var attention = new AttentionLayer(attentionSpec.Number, attentionTitle, new Flow(false, hidden), new Flow(false, keyWidth), rest[0], rest[1], rest[2].Weight)
+        // The binder hands back one layer per plan, in order.
+        var layerOf = new Dictionary<LayerPlan, NetworkLayer>();
+        for (var i = 0; i < plans.Count; i++)
+            layerOf[plans[i]] = bound[i];
+        DenseLayer Named(LayerPlan plan, string stem)
+        {
+            var layer = (DenseLayer)layerOf[plan];
+            layer.Stem = stem;
+            return layer;
+        }
+        var boundEmbedding = (EmbeddingLayer)layerOf[plans[0]];
+        var boundRecurrent = (RecurrentLayer)layerOf[plans[1]];
+        var boundHead = headPlans.Select(p => (DenseLayer)layerOf[p]).ToList();
+        var attention = new AttentionLayer(attentionSpec.Number, attentionTitle, new Flow(false, hidden), new Flow(false, keyWidth),
+            Named(queryPlan, "AttentionQuery"), Named(keysPlan, "AttentionKeys"), ((DenseLayer)layerOf[scorePlan]).Weight)
         {
             Stem = "Attention",
         };
-        var bridge = rest.Count > 3 ? rest[3] : null;
-        var bridgeCell = rest.Count > 4 ? rest[4] : null;
-        if (bridge is not null)
-            bridge.Stem = "Bridge";
-        if (bridgeCell is not null)
-            bridgeCell.Stem = "BridgeCell";
+        var bridge = bridgePlan is null ? null : Named(bridgePlan, "Bridge");
+        var bridgeCell = bridgeCellPlan is null ? null : Named(bridgeCellPlan, "BridgeCell");
 
         var all = new List<NetworkLayer> { boundEmbedding, attention, boundRecurrent };
         all.AddRange(boundHead);
