@@ -122,6 +122,40 @@ public class DecoderTests
     }
 
     [Fact]
+    public void An_onnx_encoder_feeds_a_decoder_from_a_safetensors_file()
+    {
+        // The encoder is an exported graph returning every step (x -> LSTM -> Y squeezed and transposed back to batch
+        // first); its network comes from the same ONNX front end as a model's, and its final (h, c) starts the LSTM decoder.
+        var random = new System.Random(5);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var graph = new Onnx.OnnxBuilder()
+            .Input("x", Onnx.OnnxBuilder.Float, "batch", 7, 3)
+            .Output("y", Onnx.OnnxBuilder.Float, "batch", 7, 4)
+            .Initializer("W", [1, 16, 3], Values(48))
+            .Initializer("R", [1, 16, 4], Values(64))
+            .Initializer("B", [1, 32], Values(32))
+            .Initializer("axes1", [1], [1L])
+            .Node("Transpose", ["x"], ["x_t"], "/Transpose", attributes: ("perm", new long[] { 1, 0, 2 }))
+            .Node("LSTM", ["x_t", "W", "R", "B"], ["Y", "Y_h"], "/rnn/LSTM", attributes: ("hidden_size", 4L))
+            .Node("Squeeze", ["Y", "axes1"], ["ys"], "/Squeeze")
+            .Node("Transpose", ["ys"], ["y"], "/Transpose_1", attributes: ("perm", new long[] { 1, 0, 2 }))
+            .Build();
+        var decoder = new SafeTensorsBuilder()
+            .EmbeddingTable("decoder.embedding", 9, 6)
+            .Linear("decoder.attention.Wa", 5, 4).Linear("decoder.attention.Ua", 5, 4).Linear("decoder.attention.Va", 1, 5)
+            .Lstm("decoder.lstm", 4, 10).Linear("decoder.out", 9, 4).Build();
+        var source = "using StaticRnn;\nnamespace App;\n"
+            + "[RnnModel(\"models/encoder.onnx\")]\npublic static partial class Encoder { }\n"
+            + "[RnnDecoder(\"models/decoder.safetensors\", typeof(Encoder), MaxLength = 5)]\n[Embedding(9, 6, Weights = \"decoder.embedding\")]\n"
+            + "[Attention(5)]\n[Lstm(4, Weights = \"decoder.lstm\")]\n[Dense(9, Weights = \"decoder.out\")]\npublic static partial class Decoder { }\n"
+            + "public static class Uses { public static int Run() => App.Decoder.Translate(new float[App.Decoder.SourceLength * App.Decoder.SourceInputSize], new int[App.Decoder.MaxLength]); }\n";
+        var run = GeneratorHarness.Run(source, new ProjectFile("models/encoder.onnx", graph), new ProjectFile("models/decoder.safetensors", decoder));
+        Succeeds(run, expectedSources: SourcesPerModel + 2);
+        Assert.Contains("public const int SourceLength = 7;", run.Sources["App.Decoder.g.cs"]);
+        Assert.Contains("final.Slice(4, 4).CopyTo(recurrent.Slice(32));", run.Sources["App.Decoder.g.cs"]);   // c0 = the graph's LSTM's c_n
+    }
+
+    [Fact]
     public void Attention_without_a_prefix_finds_the_one_group_of_Wa_Ua_and_Va()
     {
         var layers = TutorialLayers.Select(l => l.StartsWith("Attention") ? "Attention(5)" : l).ToArray();
