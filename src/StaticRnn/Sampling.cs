@@ -154,6 +154,7 @@ public static class Sampling
     /// sampling as the temperature goes to 0. A NaN is never chosen over a number (if all are NaN, the
     /// last index is returned).</summary>
     /// <exception cref="ArgumentException"><paramref name="values"/> is empty.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int ArgMax(ReadOnlySpan<float> values)
     {
         if (values.IsEmpty)

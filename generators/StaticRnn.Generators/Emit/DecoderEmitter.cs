@@ -193,7 +193,7 @@ internal static class DecoderEmitter
         writer.Open("while (written < MaxLength)");
         writer.Line("var weights = attention.IsEmpty ? work.Weights : attention.Slice(written * SourceLength, SourceLength);");
         writer.Line("Decode(memory, recurrent, token, work.Logits, weights);");
-        writer.Line($"token = {Attention}.ArgMax(work.Logits);");
+        writer.Line("token = global::StaticRnn.Sampling.ArgMax(work.Logits);");
         writer.Line("target[written++] = token;");
         writer.Line("if (token == EndToken)");
         writer.Line("    break;");

@@ -83,7 +83,6 @@ internal static class PlaceholderEmitter
     /// its constants) when it or its encoder has build errors.</summary>
     public static string EmitDecoder(DecoderSpec decoder, IReadOnlyList<DiagnosticInfo> errors)
     {
-        static int Valid(int? value) => value is >= 1 and <= ShapeChecker.MaxDimension ? value.Value : 1;
         var spec = decoder.Model;
         var writer = Open(spec, "decoder", errors);
 
@@ -141,6 +140,9 @@ internal static class PlaceholderEmitter
         writer.Line();
     }
 
+    /// <summary>A size the declaration gives, where it is a valid one; else 1 (the constants only have to exist).</summary>
+    private static int Valid(int? value) => value is >= 1 and <= ShapeChecker.MaxDimension ? value.Value : 1;
+
     /// <summary>"StaticRnn did not compile 'App.Model' because of its build errors SRNN0011 at Models.cs(23,21), ...": the
     /// errors by ID and place. Their messages, which quote the weight file's tensor names, stay in the build output.</summary>
     private static string Message(ModelSpec spec, IReadOnlyList<DiagnosticInfo> errors)
@@ -160,7 +162,6 @@ internal static class PlaceholderEmitter
     {
         public static Surface Of(ModelSpec spec)
         {
-            static int Valid(int? value) => value is >= 1 and <= ShapeChecker.MaxDimension ? value.Value : 1;
             var layers = spec.Layers;
             var takesTokens = layers.Count > 0 && layers[0].Kind == LayerKind.Embedding;
             var sequenceLength = Valid(spec.SequenceLength);

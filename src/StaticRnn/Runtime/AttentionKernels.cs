@@ -97,17 +97,4 @@ public static class AttentionKernels
             Unsafe.Add(ref c, i) = sum;
         }
     }
-
-    /// <summary>The index of the largest value, the first one on ties (greedy decoding's <c>topk(1)</c>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-                best = i;
-        }
-        return best;
-    }
 }

@@ -106,7 +106,7 @@ namespace App
             {
                 var weights = attention.IsEmpty ? work.Weights : attention.Slice(written * SourceLength, SourceLength);
                 Decode(memory, recurrent, token, work.Logits, weights);
-                token = global::StaticRnn.Runtime.AttentionKernels.ArgMax(work.Logits);
+                token = global::StaticRnn.Sampling.ArgMax(work.Logits);
                 target[written++] = token;
                 if (token == EndToken)
                     break;
