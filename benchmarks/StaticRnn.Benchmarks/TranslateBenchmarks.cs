@@ -239,7 +239,7 @@ public sealed class OrtTranslator : IDisposable
         {
             _token[0] = token;
             _step.RunWithBinding(_runOptions, _decode[written & 1]);
-            token = StaticRnn.Runtime.AttentionKernels.ArgMax(_logits);
+            token = StaticRnn.Sampling.ArgMax(_logits);
             if (!attention.IsEmpty)
                 _weights.CopyTo(attention.Slice(written * Length, Length));
             target[written++] = token;
